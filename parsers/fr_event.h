@@ -48,8 +48,8 @@ enum fr_mt {
  *   ZONE_LOCKED  pfn, order, mt, aux = percpu_refill
  *   PCPU_DRAIN   pfn, order, mt
  *   EXTFRAG      pfn, order = alloc_order, mt = alloc_migratetype,
- *                aux = fallback_order, aux2 = fallback_migratetype,
- *                gfp = change_ownership
+ *                aux = fallback_order, gfp bit 0 = change_ownership,
+ *                gfp bits 8..15 = fallback_migratetype
  *   LOST         cpu, gfp = number of events lost (0: unknown count)
  */
 struct fr_event {

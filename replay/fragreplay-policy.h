@@ -143,6 +143,10 @@ struct frp_model_ops {
 	 * SPBs most-recently-inserted-at-head first, see replay/model.c.) */
 	uint64_t (*zone_list_head)(struct frp_model *m, unsigned zone, unsigned order, int mt);
 	uint64_t (*zone_list_count)(struct frp_model *m, unsigned zone, unsigned order, int mt);
+	/* NR_FREE_PAGES of the zone (buddy only; per-CPU lists excluded, as upstream) */
+	uint64_t (*zone_free_pages)(struct frp_model *m, unsigned zone);
+	/* free chunks of exactly this order in the zone, all types (zone->free_area[order].nr_free) */
+	uint64_t (*zone_nr_free)(struct frp_model *m, unsigned zone, unsigned order);
 	/* Order of the free chunk headed at pfn, -1 if pfn is not a free chunk head. */
 	int (*free_order)(struct frp_model *m, uint64_t pfn);
 	int (*free_mt)(struct frp_model *m, uint64_t pfn);

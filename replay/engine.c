@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * engine.c - events -> policies -> model, for every run of one replay.
+ *
+ * Semantics (product.md, "Replay semantics"):
+ *  - each traced allocation is placed by the policy; the engine maps the
+ *    recorded (pfn, order) to the model block; a later free of that
+ *    recorded pfn frees that block;
+ *  - a batched free (mm_page_free then mm_page_free_batched) counts once;
+ *  - failed allocations (pfn -1) are counted, not placed; frees of unknown
+ *    pfns are counted, never fatal;
+ *  - background work runs on the trace clock (policy->tick).
+ * Partial frees (split_page(), THP split: a block freed in smaller pieces)
+ * split the allocated model block the way split_page() does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "engine.h"
+
+static const char *const engine_counter_names[NR_ENGINE_COUNTERS] = {
+	[C_ALLOCS] = "allocs",
+	[C_ALLOC_PAGES] = "alloc_pages",
+	[C_ALLOC_FAILURES] = "alloc_failures",
+	[C_RECORDED_FAILURES] = "recorded_alloc_failures",
+	[C_FREES] = "frees",
+	[C_FREE_PAGES] = "free_pages",
+	[C_UNKNOWN_FREES] = "unknown_frees",
+	[C_PARTIAL_FREES] = "partial_frees",
+	[C_ALLOC_OF_LIVE_PFN] = "allocs_of_live_pfn",
+	[C_CHECK_VIOLATIONS] = "check_violations",
+	[C_BAD_PLACEMENTS] = "bad_placements",
+};
+
+const char *fr_engine_counter_name(int i)
+{
+	return engine_counter_names[i];
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- callbacks from the model ---- */
+
+static void on_move(void *arg, uint64_t rec, uint64_t from, uint64_t to)
+{
+	struct fr_run *run = arg;
+	(void)from;
+	if (rec == to)
+		pfnmap_del(&run->map, rec, NULL);
+	else
+		pfnmap_put(&run->map, rec, to);
+}
+
+static void on_count(void *arg, const char *name, uint64_t delta)
+{
+	struct fr_run *run = arg;
+
+	for (int i = 0; i < run->npctr; i++)
+		if (!strcmp(run->pctr[i].name, name)) {
+			run->pctr[i].v += delta;
+			return;
+		}
+	struct fr_counter *n = realloc(run->pctr, (size_t)(run->npctr + 1) * sizeof(*n));
+	if (!n)
+		return;
+	run->pctr = n;
+	snprintf(n[run->npctr].name, sizeof(n[run->npctr].name), "%s", name);
+	n[run->npctr].v = delta;
+	run->npctr++;
+}
+
+/* ---- block lookup by recorded pfn ---- */
+
+static uint64_t lookup_head(struct fr_run *run, uint64_t rec)
+{
+	uint64_t *v = pfnmap_get(&run->map, rec);
+	struct fr_model *m = run->m;
+
+	if (v)
+		return *v;
+	if (rec < m->geo.end_pfn) {
+		uint64_t w = m->page[rec];
+		if (PW_STATE(w) == PW_ALLOC && PW_REC(w) == rec)
+			return rec;
+	}
+	return FRP_NONE;
+}
+
+/* split_page()-like: cut allocated block `b` (recorded at `rec`) down to the
+ * piece recorded at `want` of order `order`. */
+static uint64_t split_alloc(struct fr_run *run, uint64_t b, uint64_t rec, uint64_t want, unsigned order)
+{
+	struct fr_model *m = run->m;
+	uint64_t w = m->page[b];
+	unsigned o = PW_ORDER(w);
+	uint64_t keep = w & ~((uint64_t)0xf | (((1ull << 48) - 1) << 11));
+
+	while (o > order) {
+		o--;
+		uint64_t half = 1ull << o;
+		/* both halves stay allocated with the same content */
+		m->page[b] = keep | o | ((rec & ((1ull << 48) - 1)) << 11);
+		m->page[b + half] = keep | o | (((rec + half) & ((1ull << 48) - 1)) << 11);
+		if (b + half != rec + half)
+			pfnmap_put(&run->map, rec + half, b + half);
+		if (want >= rec + half) {
+			/* the lower half keeps its map entry */
+			b += half;
+			rec += half;
+		}
+	}
+	return b;
+}
+
+static void do_free(struct fr_run *run, uint64_t b, uint64_t rec, unsigned cpu, uint64_t ts)
+{
+	struct fr_model *m = run->m;
+	unsigned order = PW_ORDER(m->page[b]);
+
+	if (b != rec)
+		pfnmap_del(&run->map, rec, NULL);
+	model_uncommit(m, b);
+	run->ctr[C_FREES]++;
+	run->ctr[C_FREE_PAGES] += 1ull << order;
+	run->pi.pol->free(run->self, b, order, cpu, ts);
+}
+
+static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigned cpu, uint64_t ts)
+{
+	struct fr_model *m = run->m;
+	uint64_t b = lookup_head(run, rec);
+
+	if (b != FRP_NONE) {
+		unsigned bo = PW_ORDER(m->page[b]);
+		if (bo > order) {
+			run->ctr[C_PARTIAL_FREES]++;
+			b = split_alloc(run, b, rec, rec, order);
+			do_free(run, b, rec, cpu, ts);
+		} else {
+			do_free(run, b, rec, cpu, ts);
+			/* a free larger than the block: free what else lies in the range */
+			for (uint64_t p = rec + (1ull << bo); p < rec + (1ull << order);) {
+				uint64_t b2 = lookup_head(run, p);
+				if (b2 != FRP_NONE && p + (1ull << PW_ORDER(m->page[b2])) <= rec + (1ull << order)) {
+					unsigned o2 = PW_ORDER(m->page[b2]);
+					do_free(run, b2, p, cpu, ts);
+					p += 1ull << o2;
+				} else {
+					p++;
+				}
+			}
+		}
+		return;
+	}
+	/* rec may lie inside a larger allocated block (its tail pieces freed) */
+	for (unsigned o = 1; o <= m->geo.max_order; o++) {
+		uint64_t c = rec & ~((1ull << o) - 1);
+		if (c == rec)
+			continue;
+		uint64_t cb = lookup_head(run, c);
+		if (cb == FRP_NONE)
+			continue;
+		unsigned co = PW_ORDER(m->page[cb]);
+		if (rec - c < (1ull << co) && order < co) {
+			run->ctr[C_PARTIAL_FREES]++;
+			uint64_t piece = split_alloc(run, cb, c, rec, order);
+			do_free(run, piece, rec, cpu, ts);
+			return;
+		}
+		break;
+	}
+	run->ctr[C_UNKNOWN_FREES]++;
+}
+
+static int gfp_zone_index(const struct fr_model *m, uint64_t gfp)
+{
+	const char *want = "Normal";
+	int idx = -1;
+
+	if (gfp & FRP_GFP_DMA)
+		want = "DMA";
+	else if (gfp & FRP_GFP_DMA32)
+		want = "DMA32";
+	else if ((gfp & (FRP_GFP_MOVABLE | FRP_GFP_HIGHMEM)) == (FRP_GFP_MOVABLE | FRP_GFP_HIGHMEM))
+		want = "Movable";
+	for (unsigned z = 0; z < m->geo.nr_zones; z++)
+		if (!strcmp(m->zone[z].name, want))
+			idx = (int)z;
+	if (idx < 0 && !strcmp(want, "Movable"))
+		for (unsigned z = 0; z < m->geo.nr_zones; z++)
+			if (!strcmp(m->zone[z].name, "Normal"))
+				idx = (int)z;
+	if (idx < 0)
+		idx = (int)m->geo.nr_zones - 1;	/* inferred single zone */
+	return idx;
+}
+
+static void alloc_event(struct fr_run *run, const struct fr_event *e)
+{
+	struct fr_model *m = run->m;
+	struct frp_request rq;
+	uint64_t b;
+
+	if (e->pfn == FR_PFN_NONE) {
+		run->ctr[C_RECORDED_FAILURES]++;
+		return;
+	}
+	if (lookup_head(run, e->pfn) != FRP_NONE) {
+		/* the kernel reused a pfn we still think live: its free was lost */
+		run->ctr[C_ALLOC_OF_LIVE_PFN]++;
+		free_event(run, e->pfn, e->order, e->cpu, e->ts);
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.gfp = e->gfp;
+	rq.now_ns = e->ts;
+	rq.rec_pfn = e->pfn;
+	rq.cpu = e->cpu < m->geo.nr_cpus ? e->cpu : 0;
+	rq.order = e->order;
+	rq.mt = e->mt >= 0 && e->mt < FRP_NR_MT ? e->mt : FRP_MT_UNMOVABLE;
+	rq.zone = (uint8_t)gfp_zone_index(m, e->gfp);
+	run->ctr[C_ALLOCS]++;
+	b = run->pi.pol->alloc(run->self, &rq);
+	if (b == FRP_NONE) {
+		run->ctr[C_ALLOC_FAILURES]++;
+		return;
+	}
+	if (b >= m->geo.end_pfn || PW_STATE(m->page[b]) != PW_TAKEN || PW_ORDER(m->page[b]) != e->order) {
+		run->ctr[C_BAD_PLACEMENTS]++;
+		if (!run->violation[0])
+			snprintf(run->violation, sizeof(run->violation),
+				 "policy %s returned pfn %#llx for an order-%u request, which is not a block it took",
+				 run->pi.pol->name, (unsigned long long)b, e->order);
+		return;
+	}
+	run->ctr[C_ALLOC_PAGES] += 1ull << e->order;
+	model_commit_alloc(m, b, e->order, rq.mt, e->pfn);
+	if (b != e->pfn)
+		pfnmap_put(&run->map, e->pfn, b);
+}
+
+/* ---- metrics ---- */
+
+static void sample(struct fr_replay *r, struct fr_run *run, double t)
+{
+	struct fr_model *m = run->m;
+	struct fr_sample s;
+	uint64_t full = 1ull << m->geo.spb_order;
+
+	memset(&s, 0, sizeof(s));
+	s.t = t;
+	s.events = r->st.events;
+	for (uint64_t i = 0; i < m->geo.nr_spbs; i++) {
+		const struct m_spb *sp = &m->spb[i];
+		if (!sp->info.usable_pages)
+			continue;
+		switch (sp->info.category) {
+		case FRP_SPB_EMPTY: s.empty++; break;
+		case FRP_SPB_CLEAN: s.clean++; break;
+		default: s.tainted++; break;
+		}
+		if (sp->live_nonmov)
+			s.tainted_live++;
+	}
+	for (unsigned z = 0; z < m->geo.nr_zones; z++)
+		s.free_pages += m->zone[z].free_pages;
+	s.lower_bound = (m->live_nonmov + full - 1) / full;
+	s.gigantic = s.empty + s.clean;
+	s.pcp_pages = m->pcp_pages_total;
+	if (run->ntl == run->captl) {
+		size_t nc = run->captl ? run->captl * 2 : 64;
+		struct fr_sample *n = realloc(run->tl, nc * sizeof(*n));
+		if (!n)
+			return;
+		run->tl = n;
+		run->captl = nc;
+	}
+	run->tl[run->ntl++] = s;
+	if (s.tainted > run->tainted_max)
+		run->tainted_max = s.tainted;
+	if (s.tainted_live > run->tainted_live_max)
+		run->tainted_live_max = s.tainted_live;
+	if (s.lower_bound > run->lower_bound_max)
+		run->lower_bound_max = s.lower_bound;
+	if (s.gigantic < run->gigantic_min)
+		run->gigantic_min = s.gigantic;
+	if (r->opts.check) {
+		char msg[400];
+		uint64_t v = model_check(m, msg, sizeof(msg));
+		if (v) {
+			run->ctr[C_CHECK_VIOLATIONS] += v;
+			if (!run->violation[0])
+				snprintf(run->violation, sizeof(run->violation), "at t=%.3fs: %s", t, msg);
+		}
+	}
+}
+
+/* ---- the stream stage: counted once for all runs ---- */
+
+enum { LT_NONE, LT_ALLOC, LT_FREE, LT_DRAIN, LT_REFILL };
+
+static void touch(struct fr_replay *r, uint64_t pfn, unsigned order, uint8_t kind)
+{
+	uint64_t end = r->mc.model->geo.end_pfn;
+	if (!r->last_touch || pfn >= end || order > 10)
+		return;
+	for (uint64_t p = pfn; p < pfn + (1ull << order) && p < end; p++)
+		r->last_touch[p] = kind;
+}
+
+/* Returns 0 if the event is a duplicate and must not reach the runs. */
+static int stream_event(struct fr_replay *r, const struct fr_event *e)
+{
+	struct fr_stream_stats *st = &r->st;
+
+	if (e->kind < FR_EV_NKINDS)
+		st->kinds[e->kind]++;
+	if (e->kind != FR_EV_LOST) {
+		st->events++;
+		if (!st->first_ts)
+			st->first_ts = e->ts;
+		if (e->ts > st->last_ts)
+			st->last_ts = e->ts;
+	}
+	switch (e->kind) {
+	case FR_EV_LOST:
+		if (e->cpu >= st->nlost) {
+			uint64_t *n = realloc(st->lost_by_cpu, (e->cpu + 1) * sizeof(*n));
+			if (n) {
+				memset(n + st->nlost, 0, (e->cpu + 1 - st->nlost) * sizeof(*n));
+				st->lost_by_cpu = n;
+				st->nlost = e->cpu + 1;
+			}
+		}
+		if (e->cpu < st->nlost)
+			st->lost_by_cpu[e->cpu] += e->gfp;
+		st->lost_events += e->gfp;
+		st->lost_markers++;
+		return 0;
+	case FR_EV_FREE:
+		batchfree_note(&r->bf, e->cpu, e->pfn);
+		touch(r, e->pfn, e->order, LT_FREE);
+		return 1;
+	case FR_EV_FREE_BATCHED:
+		if (batchfree_is_dup(&r->bf, e->cpu, e->pfn)) {
+			st->dup_batched++;
+			return 0;
+		}
+		touch(r, e->pfn, 0, LT_FREE);
+		return 1;
+	case FR_EV_ALLOC:
+		if (e->pfn != FR_PFN_NONE)
+			touch(r, e->pfn, e->order, LT_ALLOC);
+		return 1;
+	case FR_EV_PCPU_DRAIN:
+		touch(r, e->pfn, e->order, LT_DRAIN);
+		return 0;
+	case FR_EV_ZONE_LOCKED:
+		touch(r, e->pfn, e->order, LT_REFILL);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void run_event(struct fr_replay *r, struct fr_run *run, const struct fr_event *e,
+		      uint64_t *next_sample)
+{
+	(void)r;
+	if (e->ts > run->m->now) {
+		run->m->now = e->ts;
+		if (run->pi.pol->tick)
+			run->pi.pol->tick(run->self, e->ts);
+	}
+	switch (e->kind) {
+	case FR_EV_ALLOC:
+		alloc_event(run, e);
+		break;
+	case FR_EV_FREE:
+		free_event(run, e->pfn, e->order, e->cpu, e->ts);
+		break;
+	case FR_EV_FREE_BATCHED:
+		free_event(run, e->pfn, 0, e->cpu, e->ts);
+		break;
+	}
+	(void)next_sample;
+}
+
+static int run_init(struct fr_replay *r, struct fr_run *run, const char *spec, struct fr_error *err)
+{
+	char msg[512] = "";
+
+	memset(run, 0, sizeof(*run));
+	if (fr_policy_load(spec, &run->pi, err) < 0)
+		return -1;
+	run->m = model_clone(r->mc.model);
+	if (!run->m || pfnmap_init(&run->map, 1 << 16) < 0)
+		return fr_err(err, "-p %s: out of memory for the model", spec);
+	run->m->on_move = on_move;
+	run->m->on_count = on_count;
+	run->m->cb_arg = run;
+	run->gigantic_min = UINT64_MAX;
+	run->self = run->pi.pol->init((struct frp_model *)run->m, model_ops(),
+				      (const char *const *)run->pi.vals, msg, sizeof(msg));
+	if (!run->self)
+		return fr_err(err, "-p %s: %s", spec, msg[0] ? msg : "policy failed to initialise");
+	return 0;
+}
+
+static void progress(struct fr_replay *r, int final)
+{
+	static double last;
+	double t = now_s();
+
+	if (!r->opts.progress || (!final && t - last < 0.5))
+		return;
+	last = t;
+	if (final)
+		fprintf(stderr, "\r%*s\r", 60, "");
+	else
+		fprintf(stderr, "\rreplay: %llu / %llu events (%.0f%%)", (unsigned long long)r->st.events,
+			(unsigned long long)r->pp.events,
+			r->pp.events ? 100.0 * (double)r->st.events / (double)r->pp.events : 0.0);
+}
+
+int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs, int nspecs,
+		  struct fr_error *err)
+{
+	static struct fr_event buf[8192], keep[8192];
+	uint64_t next_sample = 0, t0 = 0;
+	ssize_t n;
+
+	r->meta = fr_source_meta(src);
+	batchfree_init(&r->bf);
+	if (fr_prepass_run(src, &r->pp, err) < 0)
+		return -1;
+	{
+		struct fr_machine_opts mo = { .mem_bytes = r->opts.mem_bytes };
+		if (fr_machine_build(&r->mc, r->meta, &r->pp, &mo, err) < 0)
+			return -1;
+	}
+	if (r->meta->snaps.blob[FR_SNAP_KPAGEFLAGS_END].data) {
+		r->last_touch = calloc(r->mc.model->geo.end_pfn, 1);
+		if (!r->last_touch)
+			return fr_err(err, "out of memory");
+	}
+	r->runs = calloc((size_t)nspecs, sizeof(*r->runs));
+	if (!r->runs)
+		return fr_err(err, "out of memory");
+	for (int i = 0; i < nspecs; i++) {
+		if (run_init(r, &r->runs[i], specs[i], err) < 0) {
+			r->nruns = i + 1;
+			return -1;
+		}
+		r->nruns = i + 1;
+	}
+	if (!r->opts.interval_ns)
+		r->opts.interval_ns = 1000000000ull;
+
+	while ((n = fr_source_read(src, buf, 8192, err)) > 0) {
+		size_t nk = 0;
+		double t = now_s();
+		for (ssize_t i = 0; i < n; i++) {
+			const struct fr_event *e = &buf[i];
+			int pass = stream_event(r, e);
+			if (!t0 && r->st.first_ts) {
+				t0 = r->st.first_ts;
+				next_sample = t0;
+			}
+			/* a sample boundary: every run samples its state before this event */
+			while (e->kind != FR_EV_LOST && next_sample && e->ts >= next_sample) {
+				for (int k = 0; k < r->nruns; k++) {
+					struct fr_run *run = &r->runs[k];
+					for (size_t j = 0; j < nk; j++)
+						run_event(r, run, &keep[j], &next_sample);
+				}
+				nk = 0;
+				uint64_t save = r->st.events;
+				r->st.events -= 1;	/* the current event is not yet replayed */
+				for (int k = 0; k < r->nruns; k++)
+					sample(r, &r->runs[k], (double)(next_sample - t0) / 1e9);
+				r->st.events = save;
+				next_sample += r->opts.interval_ns;
+			}
+			if (pass)
+				keep[nk++] = *e;
+		}
+		r->decode_seconds += now_s() - t;
+		for (int k = 0; k < r->nruns; k++) {
+			double t1 = now_s();
+			for (size_t j = 0; j < nk; j++)
+				run_event(r, &r->runs[k], &keep[j], &next_sample);
+			r->runs[k].seconds += now_s() - t1;
+		}
+		progress(r, 0);
+	}
+	progress(r, 1);
+	if (n < 0)
+		return -1;
+	for (int k = 0; k < r->nruns; k++)
+		sample(r, &r->runs[k], r->st.last_ts > t0 ? (double)(r->st.last_ts - t0) / 1e9 : 0.0);
+	return 0;
+}
+
+void fr_replay_free(struct fr_replay *r)
+{
+	for (int k = 0; k < r->nruns; k++) {
+		struct fr_run *run = &r->runs[k];
+		if (run->self && run->pi.pol && run->pi.pol->fini)
+			run->pi.pol->fini(run->self);
+		fr_policy_unload(&run->pi);
+		model_destroy(run->m);
+		pfnmap_free(&run->map);
+		free(run->pctr);
+		free(run->tl);
+	}
+	free(r->runs);
+	free(r->st.lost_by_cpu);
+	free(r->last_touch);
+	batchfree_free(&r->bf);
+	fr_machine_free(&r->mc);
+	fr_prepass_free(&r->pp);
+}

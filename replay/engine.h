@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * engine.h - replay one decoded event stream against N policies.
+ *
+ * The engine owns the model of each run, the recorded-pfn -> model-block
+ * map and every metric; policies only choose where blocks go.  One decode
+ * feeds all runs.
+ */
+#ifndef FR_ENGINE_H
+#define FR_ENGINE_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "batchfree.h"
+#include "fr_source.h"
+#include "machine.h"
+#include "model.h"
+#include "pfnmap.h"
+#include "policy_load.h"
+
+struct fr_replay_opts {
+	uint64_t interval_ns;	/* timeline sample period (trace time) */
+	int check;		/* run the invariant checker at every sample */
+	uint64_t mem_bytes;	/* --mem */
+	int progress;		/* progress line on stderr */
+};
+
+struct fr_sample {
+	double t;
+	uint64_t events, tainted, tainted_live, clean, empty, free_pages, lower_bound;
+	uint64_t gigantic, pcp_pages;
+};
+
+struct fr_counter {
+	char name[48];
+	uint64_t v;
+};
+
+enum {
+	C_ALLOCS, C_ALLOC_PAGES, C_ALLOC_FAILURES, C_RECORDED_FAILURES, C_FREES, C_FREE_PAGES,
+	C_UNKNOWN_FREES, C_PARTIAL_FREES, C_ALLOC_OF_LIVE_PFN, C_CHECK_VIOLATIONS, C_BAD_PLACEMENTS,
+	NR_ENGINE_COUNTERS
+};
+
+struct fr_run {
+	struct fr_policy_inst pi;
+	struct fr_model *m;
+	void *self;
+	struct pfnmap map;	/* recorded pfn -> model pfn, identity mappings omitted */
+	uint64_t ctr[NR_ENGINE_COUNTERS];
+	struct fr_counter *pctr; /* the policy's own counters */
+	int npctr;
+	struct fr_sample *tl;
+	size_t ntl, captl;
+	uint64_t tainted_max, lower_bound_max, gigantic_min, tainted_live_max;
+	char violation[512];
+	double seconds;		/* CPU time spent in this run (not in the JSON) */
+};
+
+struct fr_stream_stats {
+	uint64_t kinds[FR_EV_NKINDS];
+	uint64_t dup_batched, lost_events, lost_markers;
+	uint64_t *lost_by_cpu;
+	uint32_t nlost;
+	uint64_t first_ts, last_ts, events;
+};
+
+struct fr_replay {
+	struct fr_replay_opts opts;
+	struct fr_machine mc;
+	struct fr_prepass pp;
+	const struct fr_meta *meta;
+	struct fr_run *runs;
+	int nruns;
+	struct fr_stream_stats st;
+	struct batchfree bf;
+	uint8_t *last_touch;	/* per pfn: last traced event kind (for end-state validation) */
+	double decode_seconds;
+};
+
+int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs, int nspecs,
+		  struct fr_error *err);
+json_t *fr_replay_json(struct fr_replay *r);
+void fr_replay_free(struct fr_replay *r);
+
+/* Write JSON atomically: a temp file in the same directory, fsync, rename. */
+int fr_json_write_atomic(json_t *j, const char *path, struct fr_error *err);
+
+#endif

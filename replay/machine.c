@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * machine.c - the recorded machine and its initial state.
+ *
+ * Zones come from the zoneinfo snapshot, else one Normal zone over the pfns
+ * the trace touches (or --mem).  The initial state (product.md, "Replay
+ * semantics"):
+ *  - with /proc/kpageflags at start: KPF_BUDDY pages are free (on 6.18 the
+ *    flag is set on every page of a free chunk, so chunks are rebuilt as
+ *    maximal aligned runs); LRU/anon/mmap/swapbacked/THP pages are movable;
+ *    slab, page tables, reserved and other pages are unmovable; a pageblock
+ *    whose pages all read 0 is absent (hot-added ranges the zone spans but
+ *    does not manage read as 0).
+ *    Pageblock labels are not in kpageflags.  Inference: labels are assigned
+ *    so that each zone's count of Unmovable/Reclaimable pageblocks equals
+ *    pagetypeinfo's "Number of blocks type" at start, giving those labels to
+ *    the pageblocks with the most non-movable pages (most first); the rest
+ *    are Movable.  Without pagetypeinfo: Unmovable where non-movable pages
+ *    outnumber movable ones.
+ *    The snapshot and the first traced event are not simultaneous, so the
+ *    trace corrects it: a non-buddy page whose first traced event is an
+ *    allocation was free (on a per-CPU list; those read as flags 0), and a
+ *    buddy page whose first event is a free was allocated in between.
+ *  - without a snapshot: pages the trace frees before it allocates them are
+ *    allocated at their recorded pfn (content assumed movable: inference,
+ *    most such pages are page cache or anon); everything else is free.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "machine.h"
+
+#define BIT_SET(bm, i) ((bm)[(i) >> 6] |= 1ull << ((i) & 63))
+#define BIT_TEST(bm, i) (((bm)[(i) >> 6] >> ((i) & 63)) & 1)
+
+static int grow_bitmaps(struct fr_prepass *pp, uint64_t pfn)
+{
+	uint64_t need = (pfn + 1 + (1 << 20)) & ~((1ull << 20) - 1);
+	uint64_t ow = pp->end / 64, nw = need / 64;
+
+	if (pfn < pp->end)
+		return 0;
+	uint64_t *t = realloc(pp->touched, nw * 8), *a;
+	if (!t)
+		return -1;
+	pp->touched = t;
+	a = realloc(pp->first_alloc, nw * 8);
+	if (!a)
+		return -1;
+	pp->first_alloc = a;
+	memset(pp->touched + ow, 0, (nw - ow) * 8);
+	memset(pp->first_alloc + ow, 0, (nw - ow) * 8);
+	pp->end = need;
+	return 0;
+}
+
+int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, struct fr_error *err)
+{
+	static struct fr_event buf[8192];
+	ssize_t n;
+
+	memset(pp, 0, sizeof(*pp));
+	pp->pfn_min = UINT64_MAX;
+	if (pfnmap_init(&pp->first_free, 1024) < 0)
+		return fr_err(err, "out of memory");
+	while ((n = fr_source_read(src, buf, 8192, err)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			const struct fr_event *e = &buf[i];
+			pp->events++;
+			if (e->cpu > pp->max_cpu)
+				pp->max_cpu = e->cpu;
+			if (e->kind != FR_EV_ALLOC && e->kind != FR_EV_FREE && e->kind != FR_EV_FREE_BATCHED)
+				continue;
+			if (e->pfn == FR_PFN_NONE || e->pfn >= (1ull << 40) || e->order > 10)
+				continue;
+			uint64_t pages = e->kind == FR_EV_FREE_BATCHED ? 1 : 1ull << e->order;
+			if (e->pfn < pp->pfn_min)
+				pp->pfn_min = e->pfn;
+			if (e->pfn + pages - 1 > pp->pfn_max)
+				pp->pfn_max = e->pfn + pages - 1;
+			if (grow_bitmaps(pp, e->pfn + pages) < 0)
+				return fr_err(err, "out of memory");
+			if (BIT_TEST(pp->touched, e->pfn))
+				continue;
+			if (e->kind == FR_EV_ALLOC) {
+				for (uint64_t p = e->pfn; p < e->pfn + pages; p++)
+					if (!BIT_TEST(pp->touched, p)) {
+						BIT_SET(pp->touched, p);
+						BIT_SET(pp->first_alloc, p);
+					}
+			} else {
+				pfnmap_put(&pp->first_free, e->pfn, e->kind == FR_EV_FREE ? e->order : 0);
+				for (uint64_t p = e->pfn; p < e->pfn + pages; p++)
+					BIT_SET(pp->touched, p);
+			}
+		}
+	}
+	if (n < 0)
+		return -1;
+	return fr_source_rewind(src, err);
+}
+
+void fr_prepass_free(struct fr_prepass *pp)
+{
+	free(pp->touched);
+	free(pp->first_alloc);
+	pfnmap_free(&pp->first_free);
+	memset(pp, 0, sizeof(*pp));
+}
+
+static int zones_from_meta(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
+			   const struct fr_machine_opts *o, struct fr_error *err)
+{
+	struct fr_zoneinfo zi;
+	size_t len;
+	char *txt = fr_snap_text(&meta->snaps, FR_SNAP_ZONEINFO_START, &len, err);
+
+	mc->nzones = 0;
+	if (txt) {
+		int rc = fr_zoneinfo_parse(txt, len, &zi, "zoneinfo.start", err);
+		free(txt);
+		if (rc < 0)
+			return -1;
+		for (int i = 0; i < zi.nr_zones && mc->nzones < M_MAX_ZONES; i++) {
+			const struct fr_zone_info *z = &zi.zone[i];
+			struct m_zone_spec *s = &mc->zones[mc->nzones++];
+			if (z->node != 0 && mc->nzones > 1) {
+				/* Inference: NUMA nodes beyond 0 are modelled as further zones. */
+			}
+			snprintf(s->name, sizeof(s->name), "%s", z->name);
+			s->start_pfn = z->start_pfn;
+			s->end_pfn = z->start_pfn + z->spanned;
+			s->managed = z->managed;
+			s->wmark_min = z->wmark_min;
+			s->wmark_low = z->wmark_low;
+			s->wmark_high = z->wmark_high;
+			s->pcp_batch = z->pcp_batch ? z->pcp_batch : 63;
+			s->pcp_high_min = z->pcp_high_min ? z->pcp_high_min : z->pcp_high;
+			s->pcp_high_max = z->pcp_high_max ? z->pcp_high_max : z->pcp_high;
+		}
+		if (mc->nzones)
+			return 0;
+	}
+	/* One Normal zone: --mem, else the pfns the trace touches. */
+	struct m_zone_spec *s = &mc->zones[0];
+	uint64_t align = 1ull << meta->max_order;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "Normal");
+	if (o && o->mem_bytes) {
+		s->start_pfn = 0;
+		s->end_pfn = o->mem_bytes / meta->page_size;
+		if (pp->pfn_max != 0 && pp->pfn_max >= s->end_pfn)
+			return fr_err(err, "%s: --mem %llu bytes is smaller than the highest pfn %#llx in the trace",
+				      meta->path, (unsigned long long)o->mem_bytes, (unsigned long long)pp->pfn_max);
+	} else if (pp->pfn_min != UINT64_MAX) {
+		s->start_pfn = pp->pfn_min & ~(align - 1);
+		s->end_pfn = (pp->pfn_max + align) & ~(align - 1);
+	} else {
+		return fr_err(err, "%s: no zoneinfo snapshot and no pfns in the trace: give --mem SIZE", meta->path);
+	}
+	s->managed = s->end_pfn - s->start_pfn;
+	s->pcp_batch = 63;
+	mc->nzones = 1;
+	return 0;
+}
+
+enum { C_HOLE, C_FREE, C_MOV, C_UNMOV };
+
+static int classify(uint64_t f)
+{
+	if (f & (1ull << KPF_NOPAGE))
+		return C_HOLE;
+	if (f & (1ull << KPF_BUDDY))
+		return C_FREE;
+	if (f & ((1ull << KPF_LRU) | (1ull << KPF_ANON) | (1ull << KPF_MMAP) | (1ull << KPF_SWAPBACKED) |
+		 (1ull << KPF_THP) | (1ull << KPF_SWAPCACHE)))
+		return C_MOV;
+	return C_UNMOV;
+}
+
+struct rank {
+	uint32_t nonmov;
+	uint32_t pb;
+};
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+	if (x->nonmov != y->nonmov)
+		return x->nonmov > y->nonmov ? -1 : 1;
+	return x->pb < y->pb ? -1 : x->pb > y->pb;
+}
+
+static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
+			 struct fr_error *err)
+{
+	struct fr_model *m = mc->model;
+	unsigned pbo = m->geo.pageblock_order;
+	uint64_t pbn = 1ull << pbo, end = m->geo.end_pfn;
+	uint8_t *cls = malloc(end);	/* one byte per page, freed before replay */
+	uint64_t *flags = malloc(pbn * sizeof(*flags));
+	struct fr_kpf_reader *r = fr_kpf_open(&meta->snaps.blob[FR_SNAP_KPAGEFLAGS_START], err);
+	uint64_t pfn = 0;
+	int rc = -1;
+
+	if (!cls || !flags || !r) {
+		if (!r)
+			goto out;
+		fr_err(err, "out of memory");
+		goto out;
+	}
+	memset(cls, C_HOLE, end);
+	while (pfn < end) {
+		long n = fr_kpf_read(r, flags, pbn - (pfn & (pbn - 1)), err);
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		int allzero = 1;
+		for (long i = 0; i < n; i++)
+			if (flags[i])
+				allzero = 0;
+		for (long i = 0; i < n && pfn + (uint64_t)i < end; i++)
+			cls[pfn + i] = allzero && n == (long)pbn ? C_HOLE : (uint8_t)classify(flags[i]);
+		pfn += (uint64_t)n;
+	}
+	/* trace corrections (see the file comment) */
+	for (uint64_t p = 0; p < end && p < pp->end; p++) {
+		if (!BIT_TEST(pp->touched, p))
+			continue;
+		if (BIT_TEST(pp->first_alloc, p) && cls[p] != C_FREE) {
+			if (cls[p] != C_HOLE)
+				mc->kpf_pcp_guess++;
+			cls[p] = C_FREE;
+		} else if (!BIT_TEST(pp->first_alloc, p) && cls[p] == C_FREE) {
+			mc->kpf_late_alloc++;
+			cls[p] = C_MOV;
+		} else if (!BIT_TEST(pp->first_alloc, p) && cls[p] == C_HOLE) {
+			cls[p] = C_MOV;	/* the trace frees it, so it exists */
+		}
+	}
+	/* presence */
+	for (uint64_t p = 0; p < end; p++)
+		if (cls[p] != C_HOLE && model_zone_of(m, p) >= 0)
+			model_seed_present(m, p);
+	/* labels: per zone, rank pageblocks by non-movable pages */
+	{
+		struct fr_pagetypeinfo pti;
+		size_t len;
+		char *txt = fr_snap_text(&meta->snaps, FR_SNAP_PAGETYPEINFO_START, &len, NULL);
+		int have_pti = txt && fr_pagetypeinfo_parse(txt, len, &pti, "pagetypeinfo.start", NULL) == 0;
+		free(txt);
+		uint64_t npb = m->geo.nr_pageblocks;
+		struct rank *rk = malloc(npb * sizeof(*rk));
+		if (!rk) {
+			fr_err(err, "out of memory");
+			goto out;
+		}
+		for (int z = 0; z < mc->nzones; z++) {
+			uint64_t nr = 0;
+			for (uint64_t b = 0; b < npb; b++) {
+				uint64_t base = b << pbo;
+				if (model_zone_of(m, base) != z || !m->pb[b].npresent)
+					continue;
+				uint32_t nm = 0, mv = 0;
+				for (uint64_t p = base; p < base + pbn; p++) {
+					nm += cls[p] == C_UNMOV;
+					mv += cls[p] == C_MOV;
+				}
+				rk[nr].nonmov = nm;
+				rk[nr].pb = (uint32_t)b;
+				nr++;
+				if (!have_pti && nm > mv)
+					model_set_label(m, base, FRP_MT_UNMOVABLE);
+			}
+			if (have_pti) {
+				const struct fr_pti_zone *pz = fr_pagetypeinfo_find(&pti, 0, mc->zones[z].name);
+				uint64_t nu = pz ? pz->blocks[FRP_MT_UNMOVABLE] : 0;
+				uint64_t nrc = pz ? pz->blocks[FRP_MT_RECLAIMABLE] : 0;
+				qsort(rk, nr, sizeof(*rk), rank_cmp);
+				for (uint64_t i = 0; i < nr && i < nu + nrc; i++)
+					model_set_label(m, (uint64_t)rk[i].pb << pbo,
+							i < nu ? FRP_MT_UNMOVABLE : FRP_MT_RECLAIMABLE);
+			}
+		}
+		free(rk);
+	}
+	/* allocated pages */
+	for (uint64_t p = 0; p < end; p++) {
+		if (cls[p] != C_MOV && cls[p] != C_UNMOV)
+			continue;
+		if (PW_STATE(m->page[p]) != PW_TAKEN)
+			continue;
+		int mt = cls[p] == C_MOV ? FRP_MT_MOVABLE
+			 : m->pb[p >> pbo].label == FRP_MT_RECLAIMABLE ? FRP_MT_RECLAIMABLE : FRP_MT_UNMOVABLE;
+		model_seed_alloc(m, p, 0, mt);
+		mc->seeded_alloc_pages++;
+	}
+	snprintf(mc->init_source, sizeof(mc->init_source), "kpageflags");
+	rc = 0;
+out:
+	fr_kpf_close(r);
+	free(cls);
+	free(flags);
+	return rc;
+}
+
+static void seed_from_trace(struct fr_machine *mc, const struct fr_prepass *pp)
+{
+	struct fr_model *m = mc->model;
+	uint64_t k, v;
+
+	for (uint64_t p = 0; p < m->geo.end_pfn; p++)
+		if (model_zone_of(m, p) >= 0)
+			model_seed_present(m, p);
+	for (size_t it = 0; pfnmap_next(&pp->first_free, &it, &k, &v);) {
+		unsigned order = (unsigned)v;
+		if (k >= m->geo.end_pfn || (k & ((1ull << order) - 1)))
+			order = 0;
+		int ok = k + (1ull << order) <= m->geo.end_pfn;
+		for (uint64_t p = k; ok && p < k + (1ull << order); p++)
+			if (PW_STATE(m->page[p]) != PW_TAKEN || PW_ORDER(m->page[p]) != 0 ||
+			    (p != k && m->page[p] != m->page[k]))
+				ok = 0;
+		if (!ok) {
+			if (k < m->geo.end_pfn && PW_STATE(m->page[k]) == PW_TAKEN && PW_ORDER(m->page[k]) == 0) {
+				model_seed_alloc(m, k, 0, FRP_MT_MOVABLE);
+				mc->seeded_alloc_pages++;
+			}
+			continue;
+		}
+		model_seed_alloc(m, k, order, FRP_MT_MOVABLE);
+		mc->seeded_alloc_pages += 1ull << order;
+	}
+	snprintf(mc->init_source, sizeof(mc->init_source), "trace");
+}
+
+int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
+		     const struct fr_machine_opts *o, struct fr_error *err)
+{
+	memset(mc, 0, sizeof(*mc));
+	if (zones_from_meta(mc, meta, pp, o, err) < 0)
+		return -1;
+	mc->model = model_create(mc->zones, mc->nzones, pp->max_cpu + 1 > meta->nr_cpus ? pp->max_cpu + 1 : meta->nr_cpus,
+				 meta->pageblock_order, meta->max_order,
+				 meta->spb_order > 19 ? 19 : meta->spb_order);
+	if (!mc->model)
+		return fr_err(err, "%s: cannot build a model of this machine (zones or geometry out of range, or out of memory)",
+			      meta->path);
+	if (pp->pfn_max != 0 && pp->pfn_max >= mc->model->geo.end_pfn)
+		return fr_err(err, "%s: pfn %#llx in the trace lies beyond the machine's last zone (end %#llx)",
+			      meta->path, (unsigned long long)pp->pfn_max,
+			      (unsigned long long)mc->model->geo.end_pfn);
+	if (meta->snaps.blob[FR_SNAP_KPAGEFLAGS_START].data) {
+		if (seed_from_kpf(mc, meta, pp, err) < 0)
+			return -1;
+	} else {
+		seed_from_trace(mc, pp);
+	}
+	model_seed_finish(mc->model);
+	for (uint64_t b = 0; b < mc->model->geo.nr_pageblocks; b++) {
+		const struct m_pb *pb = &mc->model->pb[b];
+		int z = model_zone_of(mc->model, b << mc->model->geo.pageblock_order);
+		if (z >= 0 && pb->npresent)
+			mc->label_blocks[z][pb->label]++;
+	}
+	for (int z = 0; z < mc->nzones; z++)
+		mc->seeded_free_pages += mc->model->zone[z].free_pages;
+	mc->hole_pages = mc->model->geo.end_pfn - mc->model->usable_pages;
+	return 0;
+}
+
+void fr_machine_free(struct fr_machine *mc)
+{
+	model_destroy(mc->model);
+	mc->model = NULL;
+}
+
+struct fr_model *model_clone(const struct fr_model *m)
+{
+	struct fr_model *c = malloc(sizeof(*c));
+	size_t npcp = (size_t)m->geo.nr_cpus * m->geo.nr_zones * M_NPCP;
+
+	if (!c)
+		return NULL;
+	*c = *m;
+	c->page = malloc(m->geo.end_pfn * sizeof(*c->page));
+	c->pb = malloc(m->geo.nr_pageblocks * sizeof(*c->pb));
+	c->spb = malloc((m->geo.nr_spbs ? m->geo.nr_spbs : 1) * sizeof(*c->spb));
+	c->pcp = calloc(npcp, sizeof(*c->pcp));
+	if (!c->page || !c->pb || !c->spb || !c->pcp) {
+		free(c->page);
+		free(c->pb);
+		free(c->spb);
+		free(c->pcp);
+		free(c);
+		return NULL;
+	}
+	memcpy(c->page, m->page, m->geo.end_pfn * sizeof(*c->page));
+	memcpy(c->pb, m->pb, m->geo.nr_pageblocks * sizeof(*c->pb));
+	memcpy(c->spb, m->spb, (m->geo.nr_spbs ? m->geo.nr_spbs : 1) * sizeof(*c->spb));
+	for (int z = 0; z < M_MAX_ZONES; z++)
+		c->zone[z].z.name = c->zone[z].name;
+	return c;
+}

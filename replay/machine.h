@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * machine.h - build the recorded machine: geometry, zones and the initial
+ * state that every policy of a run starts from.
+ */
+#ifndef FR_MACHINE_H
+#define FR_MACHINE_H
+
+#include <stdint.h>
+#include "fr_source.h"
+#include "model.h"
+#include "pfnmap.h"
+
+/* What one pass over the trace tells before replay starts. */
+struct fr_prepass {
+	uint64_t pfn_min, pfn_max;	/* over all events with a pfn */
+	uint32_t max_cpu;
+	uint64_t *touched, *first_alloc; /* bitmaps over pfns [0, end) */
+	uint64_t end;
+	struct pfnmap first_free;	/* pfn -> order of frees that come before any alloc */
+	uint64_t events;
+};
+
+struct fr_machine_opts {
+	uint64_t mem_bytes;		/* --mem: one zone of this size when no zoneinfo */
+};
+
+struct fr_machine {
+	struct fr_model *model;		/* the initial state (cloned per policy) */
+	char init_source[32];		/* "kpageflags" or "trace" */
+	uint64_t seeded_alloc_pages, seeded_free_pages, hole_pages;
+	uint64_t kpf_pcp_guess;		/* not-buddy pages at start the trace allocates first: were on per-CPU lists */
+	uint64_t kpf_late_alloc;	/* buddy pages at start the trace frees first: allocated after the snapshot */
+	int nzones;
+	struct m_zone_spec zones[M_MAX_ZONES];
+	uint64_t label_blocks[M_MAX_ZONES][FRP_NR_MT]; /* initial pageblock labels */
+};
+
+int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, struct fr_error *err);
+void fr_prepass_free(struct fr_prepass *pp);
+
+int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
+		     const struct fr_machine_opts *o, struct fr_error *err);
+void fr_machine_free(struct fr_machine *mc);
+
+struct fr_model *model_clone(const struct fr_model *m);
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * model.h - the allocator model: zones, superpageblocks, pageblocks, buddy
+ * free lists per SPB x order x migratetype, per-CPU lists.
+ *
+ * Memory: one 64-bit word per modeled 4 KiB page (page_word below), plus
+ * 8 bytes per pageblock and ~1.4 KB per SPB: 8.02 bytes per page.
+ *
+ * Page word layout (only chunk heads carry meaning; tail pages are 0):
+ *   bits  0..3   order
+ *   bits  4..6   state (PW_*)
+ *   bits  7..9   migratetype: list type (FREE, PCP) or content type (ALLOC)
+ *   bit   10     seeded: allocated in the initial state (identity-mapped)
+ *   FREE:  bits 11..30 next, 31..50 prev: offsets inside the SPB's
+ *          1 GiB-aligned region (free lists never cross an SPB)
+ *   ALLOC: bits 11..58 the recorded pfn of this allocation (reverse map)
+ */
+#ifndef FR_MODEL_H
+#define FR_MODEL_H
+
+#include <stdint.h>
+#include "fragreplay-policy.h"
+#include "snapshot.h"
+
+#define M_NORD 11		/* orders 0..MAX_PAGE_ORDER(10) */
+#define M_NMT FRP_NR_MT
+#define M_NIL 0xFFFFFu		/* 20-bit "no link" */
+#define M_NPCP 14		/* NR_PCP_LISTS */
+#define M_MAX_ZONES 8
+
+enum { PW_NONE, PW_FREE, PW_ALLOC, PW_PCP, PW_TAKEN, PW_HOLE };
+
+#define PW_ORDER(w) ((unsigned)((w) & 0xf))
+#define PW_STATE(w) ((unsigned)(((w) >> 4) & 7))
+#define PW_MT(w) ((int)(((w) >> 7) & 7))
+#define PW_SEEDED(w) ((unsigned)(((w) >> 10) & 1))
+#define PW_NEXT(w) ((uint32_t)(((w) >> 11) & M_NIL))
+#define PW_PREV(w) ((uint32_t)(((w) >> 31) & M_NIL))
+#define PW_REC(w) (((w) >> 11) & ((1ull << 48) - 1))
+
+struct m_pb {
+	uint8_t label;		/* migratetype label */
+	uint8_t has;		/* FRP_HAS_* content bits (PB_has_*) */
+	uint16_t nfree;		/* buddy-free pages */
+	uint16_t nmov;		/* allocated pages with movable content */
+	uint16_t npresent;	/* pages that are not holes */
+	uint32_t spb;		/* owning SPB */
+};
+
+struct m_spb {
+	struct frp_spb_info info;
+	uint64_t base;		/* 1 GiB-aligned pfn the links are relative to */
+	uint64_t live_nonmov;	/* allocated pages with non-movable content */
+	uint32_t head[M_NORD][M_NMT], tail[M_NORD][M_NMT];
+	uint32_t cnt[M_NORD][M_NMT];
+	/* zone-list emulation: SPB queue per (order, mt), most recent head-insert first */
+	uint32_t zq_next[M_NORD][M_NMT], zq_prev[M_NORD][M_NMT];
+	uint8_t zq_in[M_NORD][M_NMT];
+};
+
+struct m_deque {		/* a per-CPU list: ring of pfns */
+	uint64_t *v;
+	uint32_t head, len, cap;
+};
+
+struct m_zone {
+	struct frp_zone z;
+	char name[16];
+	uint64_t nr_free[M_NORD];	/* buddy chunks per order (all types) */
+	uint64_t free_pages;
+	uint32_t zq_head[M_NORD][M_NMT], zq_tail[M_NORD][M_NMT];
+	uint64_t zq_cnt[M_NORD][M_NMT];
+};
+
+struct fr_model;
+typedef void (*m_move_cb)(void *arg, uint64_t rec_pfn, uint64_t from, uint64_t to);
+typedef void (*m_count_cb)(void *arg, const char *counter, uint64_t delta);
+
+struct fr_model {
+	struct frp_geometry geo;
+	struct m_zone zone[M_MAX_ZONES];
+	uint64_t *page;
+	struct m_pb *pb;
+	struct m_spb *spb;
+	struct m_deque *pcp;	/* [cpu][zone][pindex] */
+	uint64_t now;
+	uint64_t pcp_pages_total;
+	uint64_t live_nonmov;	/* allocated non-movable pages, whole machine */
+	uint64_t usable_pages;
+	uint64_t fresh_taints;	/* SPBs turning tainted since the initial state */
+	uint64_t pages_migrated;
+	m_move_cb on_move;
+	m_count_cb on_count;
+	void *cb_arg;
+};
+
+struct m_zone_spec {
+	char name[16];
+	uint64_t start_pfn, end_pfn, managed;
+	uint64_t wmark_min, wmark_low, wmark_high;
+	uint32_t pcp_batch, pcp_high_min, pcp_high_max;
+};
+
+/* Build an empty model: every page a hole until seeded. */
+struct fr_model *model_create(const struct m_zone_spec *zones, int nzones, unsigned nr_cpus,
+			      unsigned pageblock_order, unsigned max_order, unsigned spb_order);
+void model_destroy(struct fr_model *m);
+
+/* Initial state (every policy starts from the same one). */
+void model_seed_present(struct fr_model *m, uint64_t pfn);	/* hole -> taken */
+void model_seed_alloc(struct fr_model *m, uint64_t pfn, unsigned order, int mt); /* taken -> alloc (seeded) */
+void model_seed_finish(struct fr_model *m); /* remaining taken pages -> free chunks, tail-inserted */
+
+/* Engine side of an allocation / free. */
+void model_commit_alloc(struct fr_model *m, uint64_t pfn, unsigned order, int mt, uint64_t rec_pfn);
+void model_uncommit(struct fr_model *m, uint64_t pfn);	/* alloc -> taken, content accounted out */
+
+/* Primitives (also exported to policies through frp_model_ops). */
+uint64_t model_take(struct fr_model *m, uint64_t pfn, unsigned order);
+uint64_t model_take_at(struct fr_model *m, uint64_t pfn, unsigned order);
+void model_free_block(struct fr_model *m, uint64_t pfn, unsigned order);
+unsigned model_move_freepages(struct fr_model *m, uint64_t pfn, int mt);
+void model_set_label(struct fr_model *m, uint64_t pfn, int mt);
+void model_set_has(struct fr_model *m, uint64_t pfn, int mt);
+int model_migrate(struct fr_model *m, uint64_t from, uint64_t to);
+
+static inline int model_zone_of(const struct fr_model *m, uint64_t pfn)
+{
+	if (pfn >= m->geo.end_pfn)
+		return -1;
+	return (int)m->spb[m->pb[pfn >> m->geo.pageblock_order].spb].info.zone;
+}
+
+const struct frp_model_ops *model_ops(void);
+
+/* Invariant checker: returns the number of violations, first message in buf. */
+uint64_t model_check(struct fr_model *m, char *buf, size_t cap);
+
+#endif
