@@ -262,7 +262,8 @@ static json_t *run_json(struct fr_replay *r, struct fr_run *run)
 	json_object_set_new(ctr, "pages_migrated", JI(run->m->pages_migrated));
 	json_object_set_new(ctr, "duplicate_batched_frees", JI(r->st.dup_batched));
 	json_object_set_new(ctr, "lost_events", JI(r->st.lost_events));
-	qsort(run->pctr, (size_t)run->npctr, sizeof(*run->pctr), ctr_cmp);
+	if (run->npctr)
+		qsort(run->pctr, (size_t)run->npctr, sizeof(*run->pctr), ctr_cmp);
 	{
 		json_t *pc = json_object();
 		for (int i = 0; i < run->npctr; i++)

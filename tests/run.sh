@@ -4,6 +4,10 @@
 # Exit status is non-zero when any test failed or a program crashed.
 B=${B:-build}
 export B
+# Under SAN=1: known leaks in system libraries, and fail hard on any report.
+LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export LSAN_OPTIONS UBSAN_OPTIONS
 passed=0; failed=0; skipped=0; crashed=0
 log=$(mktemp)
 for t in "$@"; do
