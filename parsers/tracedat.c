@@ -31,7 +31,10 @@ struct ev_desc {
 	int id;			/* tep event id, -1 if the file lacks this event */
 	int kind;
 	struct tep_format_field *f[NR_F];
+	int off[NR_F], size[NR_F]; /* the same fields, for the native-endian fast path */
 };
+
+#define MAX_FAST_ID 65536
 
 struct tdat {
 	char path[4096];
@@ -45,6 +48,9 @@ struct tdat {
 	struct ev_desc ev[FR_EV_NKINDS];
 	int pending_lost;	/* a LOST event must be emitted before heap[0]'s record */
 	char want_buffer[64];
+	int native;		/* file endianness == host: read fields with memcpy */
+	uint8_t *kind_of_id;	/* event id -> kind (0: not ours), ids < MAX_FAST_ID */
+	struct tep_format_field *common_type;
 };
 
 static const char *const field_names[NR_F] = {
@@ -202,6 +208,24 @@ static int open_handles(struct tdat *t, struct fr_meta *meta, struct fr_error *e
 				      t->path, fr_kind_name(k));
 	}
 
+	t->native = tep_is_file_bigendian(t->tep) == tep_is_local_bigendian(t->tep);
+	free(t->kind_of_id);
+	t->kind_of_id = calloc(MAX_FAST_ID, 1);
+	if (!t->kind_of_id)
+		return fr_err(err, "%s: out of memory", t->path);
+	for (int k = 1; k < FR_EV_NKINDS; k++) {
+		struct ev_desc *d = &t->ev[k];
+		if (d->id < 0)
+			continue;
+		if (d->id < MAX_FAST_ID)
+			t->kind_of_id[d->id] = (uint8_t)k;
+		for (int f = 0; f < NR_F; f++) {
+			d->off[f] = d->f[f] ? d->f[f]->offset : -1;
+			d->size[f] = d->f[f] ? d->f[f]->size : 0;
+			if (d->f[f] && d->size[f] != 1 && d->size[f] != 2 && d->size[f] != 4 && d->size[f] != 8)
+				t->native = 0;	/* odd field: take the library's general path */
+		}
+	}
 	t->cur = calloc(t->ncpus, sizeof(*t->cur));
 	t->heap = calloc(t->ncpus, sizeof(*t->heap));
 	if (!t->cur || !t->heap)
@@ -231,6 +255,7 @@ static void *tdat_open(const char *path, int fd, const struct fr_open_opts *opts
 	if (open_handles(t, meta, err) < 0) {
 		close_handles(t);
 		close(t->fd);
+		free(t->kind_of_id);
 		free(t);
 		return NULL;
 	}
@@ -246,12 +271,23 @@ static void *tdat_open(const char *path, int fd, const struct fr_open_opts *opts
 	return t;
 }
 
-static uint64_t fld(struct tep_format_field *f, struct tep_record *r)
+/* A field of the record: memcpy when the file's endianness is the host's
+ * (the common case), else libtraceevent's tep_read_number_field(). */
+static inline uint64_t fldx(const struct tdat *t, const struct ev_desc *d, int f, struct tep_record *r)
 {
+	if (d->off[f] < 0 || d->off[f] + d->size[f] > r->size)
+		return 0;
+	if (t->native) {
+		const unsigned char *p = (const unsigned char *)r->data + d->off[f];
+		switch (d->size[f]) {
+		case 1: return *p;
+		case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+		case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+		default: { uint64_t v; memcpy(&v, p, 8); return v; }
+		}
+	}
 	unsigned long long v = 0;
-
-	if (f)
-		tep_read_number_field(f, r->data, &v);
+	tep_read_number_field(d->f[f], r->data, &v);
 	return v;
 }
 
@@ -279,43 +315,48 @@ static ssize_t tdat_read(void *priv, struct fr_event *buf, size_t n, struct fr_e
 
 		int id = tep_data_type(t->tep, r);
 		const struct ev_desc *d = NULL;
-		for (int k = 1; k < FR_EV_NKINDS; k++)
-			if (t->ev[k].id == id) {
-				d = &t->ev[k];
-				break;
-			}
+		if (id >= 0 && id < MAX_FAST_ID) {
+			if (t->kind_of_id[id])
+				d = &t->ev[t->kind_of_id[id]];
+		} else {
+			for (int k = 1; k < FR_EV_NKINDS; k++)
+				if (t->ev[k].id == id) {
+					d = &t->ev[k];
+					break;
+				}
+		}
 		if (d) {
 			memset(e, 0, sizeof(*e));
 			e->kind = (uint8_t)d->kind;
 			e->ts = r->ts;
 			e->cpu = (uint32_t)c;
-			e->pfn = fld(d->f[F_PFN], r);
+			e->pfn = fldx(t, d, F_PFN, r);
 			switch (d->kind) {
 			case FR_EV_ALLOC:
-				e->order = (uint8_t)fld(d->f[F_ORDER], r);
-				e->mt = (int8_t)fld(d->f[F_MT], r);
-				e->gfp = fld(d->f[F_GFP], r);
+				e->order = (uint8_t)fldx(t, d, F_ORDER, r);
+				e->mt = (int8_t)fldx(t, d, F_MT, r);
+				e->gfp = fldx(t, d, F_GFP, r);
 				if (d->f[F_PFN]->size == 4 && e->pfn == UINT32_MAX)
 					e->pfn = FR_PFN_NONE;
 				break;
 			case FR_EV_FREE:
-				e->order = (uint8_t)fld(d->f[F_ORDER], r);
+				e->order = (uint8_t)fldx(t, d, F_ORDER, r);
 				break;
 			case FR_EV_ZONE_LOCKED:
-				e->order = (uint8_t)fld(d->f[F_ORDER], r);
-				e->mt = (int8_t)fld(d->f[F_MT], r);
-				e->aux = (uint8_t)fld(d->f[F_REFILL], r);
+				e->order = (uint8_t)fldx(t, d, F_ORDER, r);
+				e->mt = (int8_t)fldx(t, d, F_MT, r);
+				e->aux = (uint8_t)fldx(t, d, F_REFILL, r);
 				break;
 			case FR_EV_PCPU_DRAIN:
-				e->order = (uint8_t)fld(d->f[F_ORDER], r);
-				e->mt = (int8_t)fld(d->f[F_MT], r);
+				e->order = (uint8_t)fldx(t, d, F_ORDER, r);
+				e->mt = (int8_t)fldx(t, d, F_MT, r);
 				break;
 			case FR_EV_EXTFRAG:
-				e->order = (uint8_t)fld(d->f[F_AORDER], r);
-				e->mt = (int8_t)fld(d->f[F_AMT], r);
-				e->aux = (uint8_t)fld(d->f[F_FORDER], r);
-				e->gfp = (fld(d->f[F_CHOWN], r) & 1) |
-					 ((fld(d->f[F_FMT], r) & 0xff) << 8);
+				e->order = (uint8_t)fldx(t, d, F_AORDER, r);
+				e->mt = (int8_t)fldx(t, d, F_AMT, r);
+				e->aux = (uint8_t)fldx(t, d, F_FORDER, r);
+				e->gfp = (fldx(t, d, F_CHOWN, r) & 1) |
+					 ((fldx(t, d, F_FMT, r) & 0xff) << 8);
 				break;
 			}
 			out++;
@@ -349,6 +390,7 @@ static void tdat_close(void *priv)
 		return;
 	close_handles(t);
 	close(t->fd);
+	free(t->kind_of_id);
 	free(t);
 }
 
