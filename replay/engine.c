@@ -14,6 +14,7 @@
  * split the allocated model block the way split_page() does.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,7 +249,7 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e)
 
 /* ---- metrics ---- */
 
-static void sample(struct fr_replay *r, struct fr_run *run, double t)
+static void sample(struct fr_replay *r, struct fr_run *run, double t, uint64_t events)
 {
 	struct fr_model *m = run->m;
 	struct fr_sample s;
@@ -256,7 +257,7 @@ static void sample(struct fr_replay *r, struct fr_run *run, double t)
 
 	memset(&s, 0, sizeof(s));
 	s.t = t;
-	s.events = r->st.events;
+	s.events = events;
 	for (uint64_t i = 0; i < m->geo.nr_spbs; i++) {
 		const struct m_spb *sp = &m->spb[i];
 		if (!sp->info.usable_pages)
@@ -370,37 +371,48 @@ static int stream_event(struct fr_replay *r, const struct fr_event *e)
 	}
 }
 
-static void run_event(struct fr_replay *r, struct fr_run *run, const struct fr_event *e,
-		      uint64_t *next_sample)
+static void run_event(struct fr_replay *r, struct fr_run *run, const struct fr_event *e)
 {
-	(void)r;
+	switch (e->kind) {
+	case FR_EV_NONE:
+		/* a sample marker from the decode stage: ts = offset, pfn = events so far */
+		sample(r, run, (double)e->ts / 1e9, e->pfn);
+		return;
+	case FR_EV_ALLOC:
+	case FR_EV_FREE:
+	case FR_EV_FREE_BATCHED:
+		break;
+	default:
+		return;
+	}
 	if (e->ts > run->m->now) {
 		run->m->now = e->ts;
 		if (run->pi.pol->tick)
 			run->pi.pol->tick(run->self, e->ts);
 	}
-	switch (e->kind) {
-	case FR_EV_ALLOC:
+	if (e->kind == FR_EV_ALLOC)
 		alloc_event(run, e);
-		break;
-	case FR_EV_FREE:
-		free_event(run, e->pfn, e->order, e->cpu, e->ts);
-		break;
-	case FR_EV_FREE_BATCHED:
-		free_event(run, e->pfn, 0, e->cpu, e->ts);
-		break;
-	}
-	(void)next_sample;
+	else
+		free_event(run, e->pfn, e->kind == FR_EV_FREE ? e->order : 0, e->cpu, e->ts);
 }
 
-static int run_init(struct fr_replay *r, struct fr_run *run, const char *spec, struct fr_error *err)
+static int run_init(struct fr_replay *r, struct fr_run *run, const char *spec, int last,
+		    struct fr_error *err)
 {
 	char msg[512] = "";
 
 	memset(run, 0, sizeof(*run));
 	if (fr_policy_load(spec, &run->pi, err) < 0)
 		return -1;
-	run->m = model_clone(r->mc.model);
+	/* Every run starts from the same initial state: the first runs get a
+	 * copy, the last one adopts the original, so peak memory is one model
+	 * per run (8 bytes per modeled page each). */
+	if (last) {
+		run->m = r->mc.model;
+		r->mc.model_adopted = 1;
+	} else {
+		run->m = model_clone(r->mc.model);
+	}
 	if (!run->m || pfnmap_init(&run->map, 1 << 16) < 0)
 		return fr_err(err, "-p %s: out of memory for the model", spec);
 	run->m->on_move = on_move;
@@ -430,12 +442,106 @@ static void progress(struct fr_replay *r, int final)
 			r->pp.events ? 100.0 * (double)r->st.events / (double)r->pp.events : 0.0);
 }
 
+/*
+ * One decode, N runs: the decode stage (this thread) fills batches of the
+ * events the runs need, with sample markers at every --interval boundary;
+ * each run replays every batch in order on its own thread.  Runs share
+ * nothing but the read-only batches, so results do not depend on thread
+ * timing.
+ */
+#define BATCH 8192
+#define NSLOTS 8
+
+struct batch {
+	struct fr_event ev[BATCH + 64];	/* + room for sample markers */
+	size_t n;
+	int pending;			/* runs that have not replayed it yet */
+	uint64_t seq;
+};
+
+struct pipeline {
+	pthread_mutex_t lock;
+	pthread_cond_t filled, drained;
+	struct batch slot[NSLOTS];
+	uint64_t produced;		/* batches published */
+	int done;
+	struct fr_replay *r;
+};
+
+struct worker {
+	struct pipeline *p;
+	struct fr_run *run;
+	pthread_t tid;
+};
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pipeline *p = w->p;
+	uint64_t next = 0;
+	double t0 = thread_cpu_s();
+
+	for (;;) {
+		struct batch *b;
+		pthread_mutex_lock(&p->lock);
+		while (p->produced <= next && !p->done)
+			pthread_cond_wait(&p->filled, &p->lock);
+		if (p->produced <= next) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		b = &p->slot[next % NSLOTS];
+		pthread_mutex_unlock(&p->lock);
+		for (size_t i = 0; i < b->n; i++)
+			run_event(p->r, w->run, &b->ev[i]);
+		pthread_mutex_lock(&p->lock);
+		if (--b->pending == 0)
+			pthread_cond_broadcast(&p->drained);
+		pthread_mutex_unlock(&p->lock);
+		next++;
+	}
+	w->run->seconds = thread_cpu_s() - t0;
+	return NULL;
+}
+
+/* Wait for a free slot; returns it (locked region left). */
+static struct batch *slot_get(struct pipeline *p)
+{
+	struct batch *b = &p->slot[p->produced % NSLOTS];
+	pthread_mutex_lock(&p->lock);
+	while (b->pending > 0)
+		pthread_cond_wait(&p->drained, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	b->n = 0;
+	return b;
+}
+
+static void slot_publish(struct pipeline *p, struct batch *b)
+{
+	pthread_mutex_lock(&p->lock);
+	b->pending = p->r->nruns;
+	b->seq = p->produced++;
+	pthread_cond_broadcast(&p->filled);
+	pthread_mutex_unlock(&p->lock);
+}
+
 int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs, int nspecs,
 		  struct fr_error *err)
 {
-	static struct fr_event buf[8192], keep[8192];
+	static struct fr_event buf[BATCH];
 	uint64_t next_sample = 0, t0 = 0;
+	struct pipeline *p = NULL;
+	struct worker *w = NULL;
+	struct batch *b;
 	ssize_t n;
+	int nstarted = 0, rc = -1;
 
 	r->meta = fr_source_meta(src);
 	batchfree_init(&r->bf);
@@ -455,58 +561,95 @@ int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs
 	if (!r->runs)
 		return fr_err(err, "out of memory");
 	for (int i = 0; i < nspecs; i++) {
-		if (run_init(r, &r->runs[i], specs[i], err) < 0) {
-			r->nruns = i + 1;
-			return -1;
-		}
 		r->nruns = i + 1;
+		if (run_init(r, &r->runs[i], specs[i], i == nspecs - 1, err) < 0)
+			return -1;
 	}
 	if (!r->opts.interval_ns)
 		r->opts.interval_ns = 1000000000ull;
 
-	while ((n = fr_source_read(src, buf, 8192, err)) > 0) {
-		size_t nk = 0;
+	p = calloc(1, sizeof(*p));
+	w = calloc((size_t)r->nruns, sizeof(*w));
+	if (!p || !w) {
+		fr_err(err, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->filled, NULL);
+	pthread_cond_init(&p->drained, NULL);
+	p->r = r;
+	for (int k = 0; k < r->nruns; k++) {
+		w[k].p = p;
+		w[k].run = &r->runs[k];
+		if (pthread_create(&w[k].tid, NULL, worker_main, &w[k])) {
+			fr_err(err, "cannot start a replay thread");
+			goto stop;
+		}
+		nstarted++;
+	}
+
+	b = slot_get(p);
+	while ((n = fr_source_read(src, buf, BATCH, err)) > 0) {
 		double t = now_s();
 		for (ssize_t i = 0; i < n; i++) {
 			const struct fr_event *e = &buf[i];
+			uint64_t before = r->st.events;
 			int pass = stream_event(r, e);
 			if (!t0 && r->st.first_ts) {
 				t0 = r->st.first_ts;
 				next_sample = t0;
 			}
-			/* a sample boundary: every run samples its state before this event */
+			/* every run samples its state before this event */
 			while (e->kind != FR_EV_LOST && next_sample && e->ts >= next_sample) {
-				for (int k = 0; k < r->nruns; k++) {
-					struct fr_run *run = &r->runs[k];
-					for (size_t j = 0; j < nk; j++)
-						run_event(r, run, &keep[j], &next_sample);
-				}
-				nk = 0;
-				uint64_t save = r->st.events;
-				r->st.events -= 1;	/* the current event is not yet replayed */
-				for (int k = 0; k < r->nruns; k++)
-					sample(r, &r->runs[k], (double)(next_sample - t0) / 1e9);
-				r->st.events = save;
+				struct fr_event *mk = &b->ev[b->n++];
+				memset(mk, 0, sizeof(*mk));
+				mk->kind = FR_EV_NONE;
+				mk->ts = next_sample - t0;
+				mk->pfn = before;
 				next_sample += r->opts.interval_ns;
+				if (b->n >= BATCH) {
+					slot_publish(p, b);
+					b = slot_get(p);
+				}
 			}
-			if (pass)
-				keep[nk++] = *e;
+			if (pass) {
+				b->ev[b->n++] = *e;
+				if (b->n >= BATCH) {
+					slot_publish(p, b);
+					b = slot_get(p);
+				}
+			}
 		}
 		r->decode_seconds += now_s() - t;
-		for (int k = 0; k < r->nruns; k++) {
-			double t1 = now_s();
-			for (size_t j = 0; j < nk; j++)
-				run_event(r, &r->runs[k], &keep[j], &next_sample);
-			r->runs[k].seconds += now_s() - t1;
-		}
 		progress(r, 0);
 	}
 	progress(r, 1);
 	if (n < 0)
-		return -1;
-	for (int k = 0; k < r->nruns; k++)
-		sample(r, &r->runs[k], r->st.last_ts > t0 ? (double)(r->st.last_ts - t0) / 1e9 : 0.0);
-	return 0;
+		goto stop;
+	{
+		/* the final sample, at the last event */
+		struct fr_event *mk = &b->ev[b->n++];
+		memset(mk, 0, sizeof(*mk));
+		mk->kind = FR_EV_NONE;
+		mk->ts = r->st.last_ts > t0 ? r->st.last_ts - t0 : 0;
+		mk->pfn = r->st.events;
+	}
+	slot_publish(p, b);
+	rc = 0;
+stop:
+	pthread_mutex_lock(&p->lock);
+	p->done = 1;
+	pthread_cond_broadcast(&p->filled);
+	pthread_mutex_unlock(&p->lock);
+	for (int k = 0; k < nstarted; k++)
+		pthread_join(w[k].tid, NULL);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->filled);
+	pthread_cond_destroy(&p->drained);
+out:
+	free(p);
+	free(w);
+	return rc;
 }
 
 void fr_replay_free(struct fr_replay *r)
@@ -516,7 +659,8 @@ void fr_replay_free(struct fr_replay *r)
 		if (run->self && run->pi.pol && run->pi.pol->fini)
 			run->pi.pol->fini(run->self);
 		fr_policy_unload(&run->pi);
-		model_destroy(run->m);
+		if (!(r->mc.model_adopted && run->m == r->mc.model))
+			model_destroy(run->m);
 		pfnmap_free(&run->map);
 		free(run->pctr);
 		free(run->tl);

@@ -27,6 +27,7 @@ struct fr_machine_opts {
 
 struct fr_machine {
 	struct fr_model *model;		/* the initial state (cloned per policy) */
+	int model_adopted;		/* the last run replays on `model` itself */
 	char init_source[32];		/* "kpageflags" or "trace" */
 	uint64_t seeded_alloc_pages, seeded_free_pages, hole_pages;
 	uint64_t kpf_pcp_guess;		/* not-buddy pages at start the trace allocates first: were on per-CPU lists */
