@@ -71,13 +71,31 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, struct fr_error
 				pp->max_cpu = e->cpu;
 			if (e->kind != FR_EV_ALLOC && e->kind != FR_EV_FREE && e->kind != FR_EV_FREE_BATCHED)
 				continue;
-			if (e->pfn == FR_PFN_NONE || e->pfn >= (1ull << 40) || e->order > 10)
+			if (e->pfn == FR_PFN_NONE)
 				continue;
+			if (e->kind != FR_EV_FREE_BATCHED && e->order > 10) {
+				if (!pp->has_bad_order) {
+					pp->has_bad_order = 1;
+					pp->bad_order_index = pp->events;
+					pp->bad_order_ts = e->ts;
+					pp->bad_order_pfn = e->pfn;
+					pp->bad_order = e->order;
+				}
+				continue;
+			}
 			uint64_t pages = e->kind == FR_EV_FREE_BATCHED ? 1 : 1ull << e->order;
 			if (e->pfn < pp->pfn_min)
 				pp->pfn_min = e->pfn;
-			if (e->pfn + pages - 1 > pp->pfn_max)
-				pp->pfn_max = e->pfn + pages - 1;
+			if (e->pfn + pages - 1 > pp->pfn_max || pp->max_ev_index == 0) {
+				if (e->pfn + pages - 1 > pp->pfn_max)
+					pp->pfn_max = e->pfn + pages - 1;
+				pp->max_ev_index = pp->events;
+				pp->max_ev_pfn = e->pfn;
+				pp->max_ev_ts = e->ts;
+				pp->max_ev_order = e->kind == FR_EV_FREE_BATCHED ? 0 : e->order;
+			}
+			if (e->pfn >= (1ull << 40))
+				continue;
 			if (grow_bitmaps(pp, e->pfn + pages) < 0)
 				return fr_err(err, "out of memory");
 			if (BIT_TEST(pp->touched, e->pfn))
@@ -149,9 +167,7 @@ static int zones_from_meta(struct fr_machine *mc, const struct fr_meta *meta, co
 	if (o && o->mem_bytes) {
 		s->start_pfn = 0;
 		s->end_pfn = o->mem_bytes / meta->page_size;
-		if (pp->pfn_max != 0 && pp->pfn_max >= s->end_pfn)
-			return fr_err(err, "%s: --mem %llu bytes is smaller than the highest pfn %#llx in the trace",
-				      meta->path, (unsigned long long)o->mem_bytes, (unsigned long long)pp->pfn_max);
+
 	} else if (pp->pfn_min != UINT64_MAX) {
 		s->start_pfn = pp->pfn_min & ~(align - 1);
 		s->end_pfn = (pp->pfn_max + align) & ~(align - 1);
@@ -339,6 +355,10 @@ int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, const st
 		     const struct fr_machine_opts *o, struct fr_error *err)
 {
 	memset(mc, 0, sizeof(*mc));
+	if (pp->has_bad_order)
+		return fr_err(err, "%s: event %llu (t=%.9f s): order %u at pfn %#llx is above MAX_PAGE_ORDER 10",
+			      meta->path, (unsigned long long)pp->bad_order_index, (double)pp->bad_order_ts / 1e9,
+			      pp->bad_order, (unsigned long long)pp->bad_order_pfn);
 	if (zones_from_meta(mc, meta, pp, o, err) < 0)
 		return -1;
 	mc->model = model_create(mc->zones, mc->nzones, pp->max_cpu + 1 > meta->nr_cpus ? pp->max_cpu + 1 : meta->nr_cpus,
@@ -347,10 +367,16 @@ int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, const st
 	if (!mc->model)
 		return fr_err(err, "%s: cannot build a model of this machine (zones or geometry out of range, or out of memory)",
 			      meta->path);
-	if (pp->pfn_max != 0 && pp->pfn_max >= mc->model->geo.end_pfn)
-		return fr_err(err, "%s: pfn %#llx in the trace lies beyond the machine's last zone (end %#llx)",
-			      meta->path, (unsigned long long)pp->pfn_max,
-			      (unsigned long long)mc->model->geo.end_pfn);
+	uint64_t zend = 0;
+	for (int z = 0; z < mc->nzones; z++)
+		if (mc->zones[z].end_pfn > zend)
+			zend = mc->zones[z].end_pfn;
+	if (pp->pfn_max != 0 && pp->pfn_max >= zend)
+		return fr_err(err, "%s: event %llu (t=%.9f s): pfn %#llx order %u lies beyond the machine (last pfn %#llx%s)",
+			      meta->path, (unsigned long long)pp->max_ev_index, (double)pp->max_ev_ts / 1e9,
+			      (unsigned long long)pp->max_ev_pfn, pp->max_ev_order,
+			      (unsigned long long)(zend - 1),
+			      o && o->mem_bytes ? ", from --mem" : meta->snaps.blob[FR_SNAP_ZONEINFO_START].data ? ", from zoneinfo.start" : "");
 	if (meta->snaps.blob[FR_SNAP_KPAGEFLAGS_START].data) {
 		if (seed_from_kpf(mc, meta, pp, err) < 0)
 			return -1;

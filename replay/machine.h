@@ -19,6 +19,13 @@ struct fr_prepass {
 	uint64_t end;
 	struct pfnmap first_free;	/* pfn -> order of frees that come before any alloc */
 	uint64_t events;
+	/* the event that reaches highest (for "beyond the machine" errors) */
+	uint64_t max_ev_index, max_ev_pfn, max_ev_ts;
+	unsigned max_ev_order;
+	/* first event with an order above MAX_PAGE_ORDER */
+	uint64_t bad_order_index, bad_order_ts, bad_order_pfn;
+	unsigned bad_order;
+	int has_bad_order;
 };
 
 struct fr_machine_opts {
