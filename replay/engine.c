@@ -545,7 +545,7 @@ int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs
 
 	r->meta = fr_source_meta(src);
 	batchfree_init(&r->bf);
-	if (fr_prepass_run(src, &r->pp, err) < 0)
+	if (fr_prepass_run(src, &r->pp, r->opts.stop, err) < 0)
 		return -1;
 	{
 		struct fr_machine_opts mo = { .mem_bytes = r->opts.mem_bytes };
@@ -622,6 +622,11 @@ int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs
 		}
 		r->decode_seconds += now_s() - t;
 		progress(r, 0);
+		if ((r->opts.stop && *r->opts.stop) ||
+		    (r->opts.stop_after && r->st.events >= r->opts.stop_after)) {
+			r->partial = 1;	/* finish what was decoded, take the final sample */
+			break;
+		}
 	}
 	progress(r, 1);
 	if (n < 0)

@@ -23,6 +23,8 @@ struct fr_replay_opts {
 	int check;		/* run the invariant checker at every sample */
 	uint64_t mem_bytes;	/* --mem */
 	int progress;		/* progress line on stderr */
+	volatile int *stop;	/* set asynchronously (SIGINT): end early, results marked partial */
+	uint64_t stop_after;	/* stop after this many events (tests of the partial path); 0: never */
 };
 
 struct fr_sample {
@@ -76,6 +78,7 @@ struct fr_replay {
 	struct batchfree bf;
 	uint8_t *last_touch;	/* per pfn: last traced event kind (for end-state validation) */
 	double decode_seconds;
+	int partial;		/* the replay ended before the end of the trace */
 };
 
 int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs, int nspecs,

@@ -54,7 +54,7 @@ static int grow_bitmaps(struct fr_prepass *pp, uint64_t pfn)
 	return 0;
 }
 
-int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, struct fr_error *err)
+int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *stop, struct fr_error *err)
 {
 	static struct fr_event buf[8192];
 	ssize_t n;
@@ -64,6 +64,9 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, struct fr_error
 	if (pfnmap_init(&pp->first_free, 1024) < 0)
 		return fr_err(err, "out of memory");
 	while ((n = fr_source_read(src, buf, 8192, err)) > 0) {
+		if (stop && *stop)
+			return fr_err(err, "%s: interrupted while scanning the trace; nothing written",
+				      fr_source_meta(src)->path);
 		for (ssize_t i = 0; i < n; i++) {
 			const struct fr_event *e = &buf[i];
 			pp->events++;

@@ -44,7 +44,7 @@ struct fr_machine {
 	uint64_t label_blocks[M_MAX_ZONES][FRP_NR_MT]; /* initial pageblock labels */
 };
 
-int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, struct fr_error *err);
+int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *stop, struct fr_error *err);
 void fr_prepass_free(struct fr_prepass *pp);
 
 int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,

@@ -287,6 +287,8 @@ json_t *fr_replay_json(struct fr_replay *r)
 	json_t *j = json_object(), *runs = json_array();
 
 	json_object_set_new(j, "schema", json_string("fragreplay-results/1"));
+	if (r->partial)
+		json_object_set_new(j, "partial", json_true());
 	json_object_set_new(j, "trace", trace_json(r));
 	json_object_set_new(j, "machine", machine_json(r));
 	json_object_set_new(j, "interval_s", json_real((double)r->opts.interval_ns / 1e9));

@@ -155,6 +155,48 @@ static void test_errors_leave_no_file(void **state)
 	free(dir);
 }
 
+/* An interrupted replay writes a complete file marked partial, or nothing. */
+static void test_partial_results(void **state)
+{
+	char *dir = fr_test_tmpdir(), f[4200], cmd[9000];
+	json_error_t je;
+	(void)state;
+	snprintf(f, sizeof(f), "%s/p.json", dir);
+	snprintf(cmd, sizeof(cmd), "FRAGREPLAY_STOP_AFTER=50000 %s/fragreplay replay traces/small-tar -p vanilla -q -o %s 2>&1",
+		 fr_test_builddir(), f);
+	assert_int_equal(fr_test_run(cmd, out, sizeof(out)), 130);
+	assert_non_null(strstr(out, "results marked partial"));
+	json_t *j = json_load_file(f, 0, &je);
+	assert_non_null(j);
+	assert_true(json_is_true(json_object_get(j, "partial")));
+	long long ev = json_integer_value(json_object_get(json_object_get(j, "trace"), "events"));
+	assert_true(ev >= 50000 && ev < 127867);
+	json_t *tl = json_object_get(json_array_get(json_object_get(j, "runs"), 0), "timeline");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(tl, json_array_size(tl) - 1), "events")), ev);
+	json_decref(j);
+	/* a real SIGINT at some moment: no file, or a complete one marked partial */
+	for (int i = 0; i < 3; i++) {
+		unlink(f);
+		snprintf(cmd, sizeof(cmd), "timeout -s INT 0.%d %s/fragreplay replay traces/thp-slab -p vanilla -p recorded -q -o %s 2>&1",
+			 3 + 2 * i, fr_test_builddir(), f);
+		int rc = fr_test_run(cmd, out, sizeof(out));
+		if (fr_test_exists(f)) {
+			j = json_load_file(f, 0, &je);
+			if (!j)
+				fail_msg("interrupted replay left a broken file: %s", je.text);
+			assert_true(rc == 0 || json_is_true(json_object_get(j, "partial")));
+			json_decref(j);
+		} else {
+			assert_int_equal(rc, 130);
+		}
+	}
+	snprintf(cmd, sizeof(cmd), "ls -A %s | grep -v '^p.json$' | wc -l", dir);
+	fr_test_run(cmd, out, sizeof(out));
+	assert_int_equal(atoi(out), 0);
+	fr_test_rmrf(dir);
+	free(dir);
+}
+
 static void test_policies_listing(void **state)
 {
 	char cmd[4096];
@@ -175,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_validation_small),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_errors_leave_no_file),
+		cmocka_unit_test(test_partial_results),
 		cmocka_unit_test(test_policies_listing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
