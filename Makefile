@@ -64,7 +64,7 @@ $(B)/policies/%.so: policies/%.c replay/fragreplay-policy.h
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(OPT) -g $(SANFLAGS) -fPIC -shared -Ireplay -o $@ $<
 
-$(B)/tests/%: tests/%.c tests/fr_test.h $(B)/libfragreplay.a
+$(B)/tests/%: tests/%.c tests/fr_test.h tests/fuzz/targets.h $(B)/libfragreplay.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< \
 		$(B)/libfragreplay.a $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka)
@@ -83,6 +83,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) sh tests/bench.sh
 
+# Rewrite results/baselines/ on purpose (make test fails on any difference).
+update-baseline: all
+	@B=$(B) sh tests/baseline.sh update
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(POLDIR) $(DESTDIR)$(INCDIR)/fragreplay $(DESTDIR)$(PCDIR)
 	install -m 755 $(B)/fragreplay $(DESTDIR)$(BINDIR)/
@@ -91,7 +95,10 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@INCDIR@|$(INCDIR)|; s|@POLDIR@|$(POLDIR)|; s|@VERSION@|$(VERSION)|' \
 		replay/fragreplay.pc.in > $(DESTDIR)$(PCDIR)/fragreplay.pc
 
+fuzz: deps
+	@sh tests/fuzz/run.sh
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -3,7 +3,7 @@
 # Runs as root on a fresh Debian bookworm machine (CI, a developer's box).
 set -e
 PKGS="gcc make pkg-config libtracecmd-dev libtracefs-dev libtraceevent-dev \
-      libzstd-dev libjansson-dev libcmocka-dev trace-cmd zstd time"
+      libzstd-dev libjansson-dev libcmocka-dev trace-cmd zstd time chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -428,7 +428,7 @@ static uint64_t van_alloc(void *self, const struct frp_request *rq)
 			if (page != FRP_NONE) {
 				if (z != (int)highest)
 					v->ops->count(v->m, "zone_fallback", 1);
-				if (pass == 1)
+				if (pass == 1 && nofrag)
 					v->ops->count(v->m, "nofragment_dropped", 1);
 				if (pass == 2)
 					v->ops->count(v->m, "slowpath", 1);

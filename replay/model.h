@@ -53,6 +53,7 @@ struct m_spb {
 	uint64_t live_nonmov;	/* allocated pages with non-movable content */
 	uint32_t head[M_NORD][M_NMT], tail[M_NORD][M_NMT];
 	uint32_t cnt[M_NORD][M_NMT];
+	uint64_t free_mask;	/* bit mt * 16 + order: cnt[order][mt] != 0, for mt < 4 */
 	/* zone-list emulation: SPB queue per (order, mt), most recent head-insert first */
 	uint32_t zq_next[M_NORD][M_NMT], zq_prev[M_NORD][M_NMT];
 	uint8_t zq_in[M_NORD][M_NMT];
@@ -123,12 +124,18 @@ unsigned model_move_freepages(struct fr_model *m, uint64_t pfn, int mt);
 void model_set_label(struct fr_model *m, uint64_t pfn, int mt);
 void model_set_has(struct fr_model *m, uint64_t pfn, int mt);
 int model_migrate(struct fr_model *m, uint64_t from, uint64_t to);
+int model_release_alloc(struct fr_model *m, uint64_t pfn);
 
 static inline int model_zone_of(const struct fr_model *m, uint64_t pfn)
 {
+	uint32_t spb;
+
 	if (pfn >= m->geo.end_pfn)
 		return -1;
-	return (int)m->spb[m->pb[pfn >> m->geo.pageblock_order].spb].info.zone;
+	spb = m->pb[pfn >> m->geo.pageblock_order].spb;
+	if (spb == UINT32_MAX)	/* a pageblock outside every zone */
+		return -1;
+	return (int)m->spb[spb].info.zone;
 }
 
 const struct frp_model_ops *model_ops(void);

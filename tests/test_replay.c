@@ -177,7 +177,7 @@ static void test_partial_results(void **state)
 	/* a real SIGINT at some moment: no file, or a complete one marked partial */
 	for (int i = 0; i < 3; i++) {
 		unlink(f);
-		snprintf(cmd, sizeof(cmd), "timeout -s INT 0.%d %s/fragreplay replay traces/thp-slab -p vanilla -p recorded -q -o %s 2>&1",
+		snprintf(cmd, sizeof(cmd), "timeout --preserve-status -s INT 0.%d %s/fragreplay replay traces/thp-slab -p vanilla -p recorded -q -o %s 2>&1",
 			 3 + 2 * i, fr_test_builddir(), f);
 		int rc = fr_test_run(cmd, out, sizeof(out));
 		if (fr_test_exists(f)) {
