@@ -34,6 +34,8 @@ struct info {
 	uint32_t nlost;
 	uint64_t free_only, free_order_mismatch, realloc_live, dup_batched, batched_alone;
 	uint64_t time_backwards;
+	uint64_t *by_cpu;	/* events per CPU (loss markers not counted) */
+	uint32_t ncpu;
 	struct pfnmap live;	/* pfn -> order */
 	struct batchfree bf;
 };
@@ -71,9 +73,28 @@ static void note_lost(struct info *in, uint32_t cpu, uint64_t n)
 		in->lost_unknown[cpu]++;
 }
 
+static void count_cpu(struct info *in, uint32_t cpu)
+{
+	if (cpu >= FR_MAX_CPUS)
+		return;
+	if (cpu >= in->ncpu) {
+		uint32_t n = cpu + 1;
+		uint64_t *b = realloc(in->by_cpu, n * sizeof(*b));
+		if (!b)
+			return;
+		for (uint32_t i = in->ncpu; i < n; i++)
+			b[i] = 0;
+		in->by_cpu = b;
+		in->ncpu = n;
+	}
+	in->by_cpu[cpu]++;
+}
+
 static void account(struct info *in, const struct fr_event *e)
 {
 	in->kinds[e->kind < FR_EV_NKINDS ? e->kind : 0]++;
+	if (e->kind != FR_EV_LOST)
+		count_cpu(in, e->cpu);
 	if (in->last_ts && e->ts < in->last_ts)
 		in->time_backwards++;
 	if (!in->first_ts || e->ts < in->first_ts)
@@ -185,6 +206,15 @@ static json_t *to_json(const struct info *in, const struct fr_meta *meta, uint64
 	json_object_set_new(j, "duration_s", json_real(total ? (double)(in->last_ts - in->first_ts) / 1e9 : 0));
 	json_object_set_new(j, "cpus", json_integer(meta->nr_cpus > in->max_cpu ? meta->nr_cpus : in->max_cpu + 1));
 	json_object_set_new(j, "lost_events", json_integer((json_int_t)lost_total));
+	{
+		json_t *bc = json_object();
+		for (uint32_t c = 0; c < in->ncpu; c++) {
+			char key[16];
+			snprintf(key, sizeof(key), "%u", c);
+			json_object_set_new(bc, key, json_integer((json_int_t)in->by_cpu[c]));
+		}
+		json_object_set_new(j, "events_by_cpu", bc);
+	}
 	json_object_set_new(j, "lost_by_cpu", lost);
 	json_object_set_new(j, "pfn_min", json_integer(total ? (json_int_t)in->pfn_min : 0));
 	json_object_set_new(j, "pfn_max", json_integer(total ? (json_int_t)in->pfn_max : 0));
@@ -221,7 +251,10 @@ static void print_text(const struct info *in, const struct fr_meta *meta, uint64
 	for (int k = 1; k < FR_EV_NKINDS; k++)
 		if (k != FR_EV_LOST)
 			printf("  %-28s %12" PRIu64 "\n", fr_kind_name(k), in->kinds[k]);
-	printf("\nallocations by order x migratetype (failed: %" PRIu64 ")\n", in->alloc_failed);
+	printf("  per CPU:");
+	for (uint32_t c = 0; c < in->ncpu; c++)
+		printf(" cpu%u %" PRIu64, c, in->by_cpu[c]);
+	printf("\n\nallocations by order x migratetype (failed: %" PRIu64 ")\n", in->alloc_failed);
 	printf("  %5s", "order");
 	for (int m = 0; m < FR_MT_NTYPES; m++)
 		printf(" %12s", fr_mt_name(m));
@@ -329,6 +362,7 @@ int cmd_info(int argc, char **argv)
 	batchfree_free(&in.bf);
 	free(in.lost);
 	free(in.lost_unknown);
+	free(in.by_cpu);
 	fr_source_close(src);
 	return rc;
 }

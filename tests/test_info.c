@@ -84,6 +84,9 @@ static void test_counts_match_tracecmd_mixed(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "events_total")), 963133);
 	assert_int_equal(json_integer_value(json_object_get(j, "duplicate_batched_frees")), 7316);
 	assert_int_equal(json_integer_value(json_object_get(j, "lost_events")), 0);
+	/* per CPU, the kernel's ring-buffer entries at the end of the recording (stats file) */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "events_by_cpu"), "0")), 83776);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "events_by_cpu"), "1")), 879357);
 	json_decref(j);
 }
 
