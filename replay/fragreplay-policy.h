@@ -185,6 +185,19 @@ struct frp_model_ops {
 
 	/* --- counters a policy reports, named as the kernel names them --- */
 	void (*count)(struct frp_model *m, const char *counter, uint64_t delta);
+
+	/* --- appended (API 1 is append-only: check `size` before use) --- */
+	/* Drop the allocated block headed at pfn as if its owner had freed it now
+	 * (e.g. a shrinker freeing slab pages).  Its content is accounted out and
+	 * the engine forgets its recorded pfn, so the trace's later free of that
+	 * pfn counts as an unknown free.  The block is left taken: the policy
+	 * must hand it back (free_block or a per-CPU list).  Returns the block's
+	 * order, or -1 if pfn is not an allocated head. */
+	int (*release_alloc)(struct frp_model *m, uint64_t pfn);
+	/* Which of an SPB's buddy free lists are non-empty, in one call: bit
+	 * (mt * 16 + order) is set when free_area[order].free_list[mt] holds a
+	 * chunk, for mt < 4 (UNMOVABLE, MOVABLE, RECLAIMABLE, HIGHATOMIC). */
+	uint64_t (*spb_free_orders)(struct frp_model *m, uint64_t spb);
 };
 
 /* An allocation request, from one traced mm_page_alloc. */

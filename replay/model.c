@@ -219,7 +219,8 @@ static void list_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, i
 		s->head[order][mt] = off;
 	}
 	m->page[pfn] = w;
-	s->cnt[order][mt]++;
+	if (!s->cnt[order][mt]++ && mt < 4)
+		s->free_mask |= 1ull << (mt * 16 + order);
 	m->zone[s->info.zone].zq_cnt[order][mt]++;
 	if (tail)
 		zq_back(m, si, order, mt);
@@ -246,7 +247,8 @@ static void list_del(struct fr_model *m, uint64_t pfn)
 		m->page[s->base + n] = set_prev(m->page[s->base + n], p);
 	else
 		s->tail[order][mt] = p;
-	s->cnt[order][mt]--;
+	if (!--s->cnt[order][mt] && mt < 4)
+		s->free_mask &= ~(1ull << (mt * 16 + order));
 	m->zone[s->info.zone].zq_cnt[order][mt]--;
 	if (!s->cnt[order][mt])
 		zq_remove(m, si, order, mt);
@@ -659,6 +661,26 @@ int model_migrate(struct fr_model *m, uint64_t from, uint64_t to)
 	return 0;
 }
 
+/* Early release of an allocated block (the engine no longer maps its
+ * recorded pfn: on_move(rec -> rec) is the engine's "identity, i.e. no map
+ * entry" notification, and an identity lookup needs a live block recorded
+ * at rec, which this one no longer is).  The block is left taken. */
+int model_release_alloc(struct fr_model *m, uint64_t pfn)
+{
+	uint64_t w;
+
+	if (pfn >= m->geo.end_pfn)
+		return -1;
+	w = m->page[pfn];
+	if (PW_STATE(w) != PW_ALLOC)
+		return -1;
+	uint64_t rec = PW_REC(w);
+	model_uncommit(m, pfn);
+	if (m->on_move)
+		m->on_move(m->cb_arg, rec, pfn, rec);
+	return (int)PW_ORDER(w);
+}
+
 /* ---- invariant checker ---- */
 
 #define VIOL(...) do { if (!nviol++ && cap) snprintf(buf, cap, __VA_ARGS__); } while (0)
@@ -740,6 +762,11 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 				listed += n;
 				nfp += n << o;
 			}
+		for (unsigned o = 0; o < M_NORD; o++)
+			for (int mt = 0; mt < 4; mt++)
+				if (!!(s->free_mask & (1ull << (mt * 16 + o))) != !!s->cnt[o][mt])
+					VIOL("spb %llu order %u mt %d: free_mask disagrees with the list count %u",
+					     (unsigned long long)si, o, mt, s->cnt[o][mt]);
 		if (nfp != s->info.nr_free_pages)
 			VIOL("spb %llu: nr_free_pages %llu but lists hold %llu", (unsigned long long)si,
 			     (unsigned long long)s->info.nr_free_pages, (unsigned long long)nfp);

@@ -222,6 +222,13 @@ static int op_alloc_mt(struct frp_model *m, uint64_t pfn)
 
 static int op_migrate(struct frp_model *m, uint64_t from, uint64_t to) { return model_migrate(M(m), from, to); }
 
+static int op_release_alloc(struct frp_model *m, uint64_t pfn) { return model_release_alloc(M(m), pfn); }
+
+static uint64_t op_spb_free_orders(struct frp_model *m, uint64_t spb)
+{
+	return spb < M(m)->geo.nr_spbs ? M(m)->spb[spb].free_mask : 0;
+}
+
 static void op_count(struct frp_model *m, const char *counter, uint64_t delta)
 {
 	if (M(m)->on_count)
@@ -264,6 +271,8 @@ static const struct frp_model_ops ops = {
 	.alloc_mt = op_alloc_mt,
 	.migrate = op_migrate,
 	.count = op_count,
+	.release_alloc = op_release_alloc,
+	.spb_free_orders = op_spb_free_orders,
 };
 
 const struct frp_model_ops *model_ops(void)
