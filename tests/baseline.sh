@@ -15,7 +15,7 @@
 
 # The policies every baseline holds, in this order. When a new policy is
 # shipped (spb), add it here and run `make update-baseline` once.
-POLICIES="recorded vanilla"
+POLICIES="recorded vanilla spb"
 # Recordings in traces/ left out, and why (printed in README.md). Empty it
 # and run `make update-baseline` once they replay.
 EXCLUDE=""
