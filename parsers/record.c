@@ -9,8 +9,11 @@
  *   events in an instance of our own works, and keeps other tracing users
  *   out of our buffer.  A new instance starts with tracing_on=1: it is
  *   switched off before anything is enabled.
- * - trace_clock global: the default "local" clock is per CPU and not
+ * - trace_clock mono: the default "local" clock is per CPU and not
  *   synchronised, so a free on CPU 1 could sort before its alloc on CPU 0.
+ *   "mono" is synchronised across CPUs (ktime_get_mono_fast_ns) and is the
+ *   timebase of CLOCK_MONOTONIC, so the recorder can say in trace time when
+ *   the end snapshot began (see below).
  * - Large per-CPU buffers (256 MiB, capped at 1/4 of MemAvailable for all
  *   CPUs) allocated BEFORE the start snapshot, so that the ring buffer's own
  *   pages are in the snapshot as allocated and stay so.
@@ -27,8 +30,13 @@
  * - Snapshots: the /proc text files, then /proc/kpageflags last, streamed
  *   through zstd level 1 into a buffer allocated and touched beforehand
  *   (compressing harder while reading takes a second and ~140 MB of the very
- *   memory being photographed), then tracing_on at once.  At stop:
- *   tracing_off, readers paused, kpageflags first, then the text files.
+ *   memory being photographed), then tracing_on at once.  At stop: readers
+ *   paused, kpageflags read WITH TRACING STILL ON (reading it takes 0.3-1 s;
+ *   with tracing off, whatever the machine did meanwhile would be invisible
+ *   and show up as disagreement), its start and end time in CLOCK_MONOTONIC
+ *   ns noted in the stats snapshot, tracing_off, then the text files.  The
+ *   replay's end-state validation sets aside pages the trace shows changing
+ *   after that start.
  *   kpageflags is recompressed harder once the recording is over.
  * - The per-CPU "stats" file counts events still in the buffer ("entries")
  *   and events consumed by readers ("read events") separately; a reader that
@@ -127,6 +135,7 @@ struct text_buf {
 };
 
 struct rec {
+	uint64_t kpf_end_begin_ns, kpf_end_done_ns; /* CLOCK_MONOTONIC = trace_clock mono */
 	const struct fr_record_opts *o;
 	struct fr_record_result *res;
 	unsigned kinds;
@@ -614,12 +623,12 @@ static int setup_instance(struct rec *R, struct fr_error *err)
 			      R->inst_path, kb, got);
 	R->res->buffer_kb = got > 0 ? (uint64_t)got : kb;
 
-	if (tracefs_instance_file_write(R->inst, "trace_clock", "global") < 0)
-		return fr_err(err, "%s/trace_clock: cannot select the global clock: %s", R->inst_path,
+	if (tracefs_instance_file_write(R->inst, "trace_clock", "mono") < 0)
+		return fr_err(err, "%s/trace_clock: cannot select the mono clock: %s", R->inst_path,
 			      strerror(errno));
 	clock = tracefs_get_clock(R->inst);
-	if (!clock || strcmp(clock, "global")) {
-		fr_err(err, "%s/trace_clock: is '%s', not global", R->inst_path, clock ? clock : "?");
+	if (!clock || strcmp(clock, "mono")) {
+		fr_err(err, "%s/trace_clock: is '%s', not mono", R->inst_path, clock ? clock : "?");
 		free(clock);
 		return -1;
 	}
@@ -1032,6 +1041,13 @@ done:
 	return ret;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* The per-CPU stats files, as `grep -H . per_cpu/cpu*\/stats` prints them. */
 static int collect_stats(struct rec *R, struct fr_error *err)
 {
@@ -1072,6 +1088,23 @@ static int collect_stats(struct rec *R, struct fr_error *err)
 			l = nl ? nl + 1 : NULL;
 		}
 		free(t);
+	}
+	if (R->kpf_end_begin_ns) {
+		/* read by the replay's end-state validation (replay/results_json.c) */
+		char line[256];
+		int n = snprintf(line, sizeof(line),
+				 "fragreplay: kpageflags.end read with tracing on, trace_clock mono ns %" PRIu64
+				 " to %" PRIu64 "\n", R->kpf_end_begin_ns, R->kpf_end_done_ns);
+		if (R->stats.cap - R->stats.len <= (size_t)n + 1) {
+			size_t ncap = (R->stats.cap + (size_t)n) * 2;
+			char *np = realloc(R->stats.p, ncap);
+			if (!np)
+				return fr_err(err, "out of memory");
+			R->stats.p = np;
+			R->stats.cap = ncap;
+		}
+		memcpy(R->stats.p + R->stats.len, line, (size_t)n + 1);
+		R->stats.len += (size_t)n;
 	}
 	return 0;
 }
@@ -1822,7 +1855,8 @@ int fr_record(const struct fr_record_opts *o, struct fr_record_result *res, stru
 		goto out;
 	}
 	why = wait_for_stop(&R, t0, err);
-	tracefs_trace_off(R.inst);
+	if (why < 0)
+		tracefs_trace_off(R.inst);
 	t1 = now_s();
 	c1 = cpu_s();
 	res->seconds = t1 - t0;
@@ -1833,9 +1867,17 @@ int fr_record(const struct fr_record_opts *o, struct fr_record_result *res, stru
 		goto out;
 	res->stopped_by = why;
 
-	/* End snapshots with the readers paused (their writes would allocate untraced memory). */
+	/* End snapshots with the readers paused (their writes would allocate
+	 * memory); kpageflags with tracing still on, so the trace covers it. */
 	set_pause(&R, 1, 0);
-	if (snap_kpageflags(&R, 1, err) < 0 || snap_texts(&R, 1, err) < 0)
+	R.kpf_end_begin_ns = mono_ns();
+	if (snap_kpageflags(&R, 1, err) < 0) {
+		tracefs_trace_off(R.inst);
+		goto out;
+	}
+	R.kpf_end_done_ns = mono_ns();
+	tracefs_trace_off(R.inst);
+	if (snap_texts(&R, 1, err) < 0)
 		goto out;
 	stop_readers(&R);
 	for (int c = 0; c < R.ncpus; c++)

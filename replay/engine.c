@@ -307,13 +307,36 @@ static void sample(struct fr_replay *r, struct fr_run *run, double t, uint64_t e
 
 enum { LT_NONE, LT_ALLOC, LT_FREE, LT_DRAIN, LT_REFILL };
 
-static void touch(struct fr_replay *r, uint64_t pfn, unsigned order, uint8_t kind)
+/* Remember, per pfn, the kind of the last traced event and (bit 7) whether
+ * it came after the end snapshot began: such pages may have been read by
+ * the snapshot before or after the change, so validation sets them aside. */
+static void touch(struct fr_replay *r, uint64_t pfn, unsigned order, uint8_t kind, uint64_t ts)
 {
 	uint64_t end = r->mc.model->geo.end_pfn;
 	if (!r->last_touch || pfn >= end || order > 10)
 		return;
+	if (r->end_snap_begin_ns && ts >= r->end_snap_begin_ns)
+		kind |= 0x80;
 	for (uint64_t p = pfn; p < pfn + (1ull << order) && p < end; p++)
-		r->last_touch[p] = kind;
+		r->last_touch[p] = (uint8_t)(kind | (r->last_touch[p] & 0x80));
+}
+
+/* `fragreplay record` notes when it began reading kpageflags.end, in trace
+ * time (trace_clock mono), in the stats snapshot. */
+static uint64_t end_snapshot_begin(const struct fr_meta *meta)
+{
+	static const char key[] = "fragreplay: kpageflags.end read with tracing on, trace_clock mono ns ";
+	size_t len;
+	char *t = fr_snap_text(&meta->snaps, FR_SNAP_STATS, &len, NULL);
+	uint64_t ns = 0;
+
+	if (t) {
+		char *p = strstr(t, key);
+		if (p)
+			ns = strtoull(p + sizeof(key) - 1, NULL, 10);
+		free(t);
+	}
+	return ns;
 }
 
 /* Returns 0 if the event is a duplicate and must not reach the runs. */
@@ -347,24 +370,24 @@ static int stream_event(struct fr_replay *r, const struct fr_event *e)
 		return 0;
 	case FR_EV_FREE:
 		batchfree_note(&r->bf, e->cpu, e->pfn);
-		touch(r, e->pfn, e->order, LT_FREE);
+		touch(r, e->pfn, e->order, LT_FREE, e->ts);
 		return 1;
 	case FR_EV_FREE_BATCHED:
 		if (batchfree_is_dup(&r->bf, e->cpu, e->pfn)) {
 			st->dup_batched++;
 			return 0;
 		}
-		touch(r, e->pfn, 0, LT_FREE);
+		touch(r, e->pfn, 0, LT_FREE, e->ts);
 		return 1;
 	case FR_EV_ALLOC:
 		if (e->pfn != FR_PFN_NONE)
-			touch(r, e->pfn, e->order, LT_ALLOC);
+			touch(r, e->pfn, e->order, LT_ALLOC, e->ts);
 		return 1;
 	case FR_EV_PCPU_DRAIN:
-		touch(r, e->pfn, e->order, LT_DRAIN);
+		touch(r, e->pfn, e->order, LT_DRAIN, e->ts);
 		return 0;
 	case FR_EV_ZONE_LOCKED:
-		touch(r, e->pfn, e->order, LT_REFILL);
+		touch(r, e->pfn, e->order, LT_REFILL, e->ts);
 		return 0;
 	default:
 		return 0;
@@ -553,6 +576,7 @@ int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs
 			return -1;
 	}
 	if (r->meta->snaps.blob[FR_SNAP_KPAGEFLAGS_END].data) {
+		r->end_snap_begin_ns = end_snapshot_begin(r->meta);
 		r->last_touch = calloc(r->mc.model->geo.end_pfn, 1);
 		if (!r->last_touch)
 			return fr_err(err, "out of memory");

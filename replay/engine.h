@@ -77,6 +77,7 @@ struct fr_replay {
 	struct fr_stream_stats st;
 	struct batchfree bf;
 	uint8_t *last_touch;	/* per pfn: last traced event kind (for end-state validation) */
+	uint64_t end_snap_begin_ns; /* trace time the end kpageflags snapshot began (0: unknown) */
 	double decode_seconds;
 	int partial;		/* the replay ended before the end of the trace */
 };

@@ -160,7 +160,7 @@ static json_t *validation_json(struct fr_replay *r, struct fr_run *run)
 	struct fr_kpf_reader *kr;
 	uint64_t buf[4096], pfn = 0, end = m->geo.end_pfn;
 	uint64_t compared = 0, agree = 0, model_free_kernel_used = 0, model_used_kernel_free = 0, explained = 0;
-	uint64_t chunk_end = 0;
+	uint64_t chunk_end = 0, changed_during_snapshot = 0;
 	int in_free = 0;
 
 	if (!b->data)
@@ -186,6 +186,10 @@ static json_t *validation_json(struct fr_replay *r, struct fr_run *run)
 			}
 			if (PW_STATE(w) == PW_HOLE)
 				continue;
+			if (r->last_touch && (r->last_touch[pfn] & 0x80)) {
+				changed_during_snapshot++;
+				continue;
+			}
 			int kfree = (buf[i] >> KPF_BUDDY) & 1;
 			compared++;
 			if (kfree == in_free) {
@@ -194,7 +198,7 @@ static json_t *validation_json(struct fr_replay *r, struct fr_run *run)
 				model_free_kernel_used++;
 
 				/* freed or refilled last and never drained: it sat on a per-CPU list */
-				if (r->last_touch && (r->last_touch[pfn] == 2 || r->last_touch[pfn] == 4))
+				if (r->last_touch && ((r->last_touch[pfn] & 0x7f) == 2 || (r->last_touch[pfn] & 0x7f) == 4))
 					explained++;
 			} else {
 				model_used_kernel_free++;
@@ -206,7 +210,8 @@ static json_t *validation_json(struct fr_replay *r, struct fr_run *run)
 	uint64_t per_page = explained;
 	if (kpcp >= 0)
 		explained = model_free_kernel_used < (uint64_t)kpcp ? model_free_kernel_used : (uint64_t)kpcp;
-	return json_pack("{s:s,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:f}", "against", "kpageflags.end",
+	return json_pack("{s:s,s:I,s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:I,s:f}", "against", "kpageflags.end",
+			 "pages_changed_while_snapshot_read", (json_int_t)changed_during_snapshot,
 			 "pages_compared", (json_int_t)compared, "pages_agree", (json_int_t)agree,
 			 "agree_ratio", compared ? (double)agree / (double)compared : 0.0,
 			 "model_free_kernel_not_buddy", (json_int_t)model_free_kernel_used,
