@@ -4,6 +4,8 @@
 set -e
 PKGS="gcc make pkg-config libtracecmd-dev libtracefs-dev libtraceevent-dev \
       libzstd-dev libjansson-dev libcmocka-dev trace-cmd zstd time chromium"
+# Extra packages for one target (e.g. `make fuzz`) come as arguments.
+PKGS="$PKGS $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
