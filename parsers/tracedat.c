@@ -237,7 +237,7 @@ static int open_handles(struct tdat *t, struct fr_meta *meta, struct fr_error *e
 	return 0;
 }
 
-static void *tdat_open(const char *path, int fd, const struct fr_open_opts *opts,
+static void *tdat_open_inproc(const char *path, int fd, const struct fr_open_opts *opts,
 		       struct fr_meta *meta, struct fr_error *err)
 {
 	struct tdat *t = calloc(1, sizeof(*t));
@@ -291,7 +291,7 @@ static inline uint64_t fldx(const struct tdat *t, const struct ev_desc *d, int f
 	return v;
 }
 
-static ssize_t tdat_read(void *priv, struct fr_event *buf, size_t n, struct fr_error *err)
+static ssize_t tdat_read_inproc(void *priv, struct fr_event *buf, size_t n, struct fr_error *err)
 {
 	struct tdat *t = priv;
 	size_t out = 0;
@@ -374,24 +374,289 @@ static ssize_t tdat_read(void *priv, struct fr_event *buf, size_t n, struct fr_e
 	return (ssize_t)out;
 }
 
+/*
+ * Process isolation.  libtracecmd 3.1.6 crashes on some corrupt files
+ * (fuzzing found a SEGV in tracecmd_buffer_instance_handle() ->
+ * tracecmd_close() on a half-built handle: tests/fuzz/crashers/tracedat/),
+ * and it is not ours to fix.  So the decode above runs in a forked child
+ * that streams struct fr_event through a pipe; if the library crashes, the
+ * parent reports a one-line error instead of dying.  The child also decodes
+ * in parallel with whatever the parent does with the events.
+ *
+ * Protocol: a struct tp_hdr, then raw events; the stream ends with one
+ * marker event (kind TP_END, or TP_ERR followed by a 1024-byte message).
+ * Forks happen at open and rewind, before the replay engine starts threads.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#define TP_MAGIC 0x46524454u	/* "FRDT" */
+#define TP_END 0xFF
+#define TP_ERR 0xFE
+
+struct tp_hdr {
+	uint32_t magic;
+	int32_t ok;
+	uint32_t nr_cpus, page_size, file_version, pad;
+	char buffer[64];
+	char err[1024];
+};
+
+struct tproc {
+	char path[4096];
+	int fd;			/* the trace file (the child decodes a dup of it) */
+	char want_buffer[64];
+	pid_t pid;
+	int rfd;		/* read end of the pipe from the child */
+	uint64_t events;	/* received so far */
+	int done;		/* end marker seen */
+	unsigned char buf[1 << 17]; /* bytes read from the pipe, not yet returned */
+	size_t have, pos;
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* 0 at clean EOF before any byte, -1 on error or a short read, else 1 */
+static int read_all(int fd, void *p, size_t n)
+{
+	char *c = p;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, c + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return got ? -1 : 0;
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+static void child_main(struct tproc *tp, int wfd)
+{
+	static struct fr_event ev[4096];
+	struct fr_open_opts oo = { .buffer = tp->want_buffer[0] ? tp->want_buffer : NULL };
+	struct fr_meta meta;
+	struct fr_error err;
+	struct tp_hdr h;
+	int fd = dup(tp->fd);
+	void *t;
+
+	signal(SIGPIPE, SIG_DFL);
+	memset(&h, 0, sizeof(h));
+	fr_meta_defaults(&meta);
+	t = fd >= 0 ? tdat_open_inproc(tp->path, fd, &oo, &meta, &err) : NULL;
+	h.magic = TP_MAGIC;
+	h.ok = t != NULL;
+	if (t) {
+		h.nr_cpus = meta.nr_cpus;
+		h.page_size = meta.page_size;
+		h.file_version = meta.file_version;
+		memcpy(h.buffer, meta.buffer, sizeof(h.buffer));
+	} else {
+		snprintf(h.err, sizeof(h.err), "%s", fd >= 0 ? err.msg : "cannot duplicate the trace's descriptor");
+	}
+	if (write_all(wfd, &h, sizeof(h)) < 0 || !t)
+		_exit(0);
+	for (;;) {
+		ssize_t n = tdat_read_inproc(t, ev, 4096, &err);
+		if (n > 0) {
+			if (write_all(wfd, ev, (size_t)n * sizeof(ev[0])) < 0)
+				_exit(0);
+			continue;
+		}
+		memset(&ev[0], 0, sizeof(ev[0]));
+		ev[0].kind = n < 0 ? TP_ERR : TP_END;
+		write_all(wfd, &ev[0], sizeof(ev[0]));
+		if (n < 0)
+			write_all(wfd, err.msg, sizeof(err.msg) < 1024 ? sizeof(err.msg) : 1024);
+		_exit(0);	/* no atexit handlers, no stdio flush of the parent's buffers */
+	}
+}
+
+static void tp_stop(struct tproc *tp)
+{
+	if (tp->rfd >= 0)
+		close(tp->rfd);
+	tp->rfd = -1;
+	if (tp->pid > 0) {
+		kill(tp->pid, SIGKILL);
+		while (waitpid(tp->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	tp->pid = -1;
+}
+
+static int tp_start(struct tproc *tp, struct fr_meta *meta, struct fr_error *err)
+{
+	struct tp_hdr h;
+	int pfd[2];
+	int r;
+
+	if (pipe(pfd) < 0)
+		return fr_err(err, "%s: cannot create a pipe: %s", tp->path, strerror(errno));
+	fflush(NULL);
+	tp->pid = fork();
+	if (tp->pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return fr_err(err, "%s: cannot fork the trace.dat decoder: %s", tp->path, strerror(errno));
+	}
+	if (tp->pid == 0) {
+		close(pfd[0]);
+		child_main(tp, pfd[1]);
+		_exit(0);
+	}
+	close(pfd[1]);
+	tp->rfd = pfd[0];
+	tp->events = 0;
+	tp->done = 0;
+	tp->have = tp->pos = 0;
+	r = read_all(tp->rfd, &h, sizeof(h));
+	if (r <= 0 || h.magic != TP_MAGIC) {
+		int st = 0;
+		tp_stop(tp);
+		(void)st;
+		return fr_err(err, "%s: corrupt trace.dat: libtracecmd crashed reading its headers", tp->path);
+	}
+	if (!h.ok) {
+		h.err[sizeof(h.err) - 1] = 0;
+		fr_err(err, "%s", h.err);
+		tp_stop(tp);
+		return -1;
+	}
+	if (meta) {
+		snprintf(meta->format, sizeof(meta->format), "trace.dat");
+		meta->nr_cpus = h.nr_cpus;
+		meta->page_size = h.page_size ? h.page_size : 4096;
+		meta->file_version = h.file_version;
+		h.buffer[sizeof(h.buffer) - 1] = 0;
+		snprintf(meta->buffer, sizeof(meta->buffer), "%s", h.buffer);
+	}
+	return 0;
+}
+
+static void *tdat_open(const char *path, int fd, const struct fr_open_opts *opts,
+		       struct fr_meta *meta, struct fr_error *err)
+{
+	struct tproc *tp = calloc(1, sizeof(*tp));
+
+	if (!tp) {
+		close(fd);
+		fr_err(err, "%s: out of memory", path);
+		return NULL;
+	}
+	snprintf(tp->path, sizeof(tp->path), "%s", path);
+	tp->fd = fd;
+	tp->rfd = -1;
+	tp->pid = -1;
+	if (opts && opts->buffer)
+		snprintf(tp->want_buffer, sizeof(tp->want_buffer), "%s", opts->buffer);
+	if (tp_start(tp, meta, err) < 0) {
+		close(tp->fd);
+		free(tp);
+		return NULL;
+	}
+	return tp;
+}
+
+static ssize_t tp_dead(struct tproc *tp, size_t got, struct fr_error *err)
+{
+	int st = 0;
+	pid_t pid = tp->pid;
+
+	close(tp->rfd);
+	tp->rfd = -1;
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	tp->pid = -1;
+	if (WIFSIGNALED(st))
+		return fr_err(err, "%s: corrupt trace.dat: libtracecmd crashed (signal %d) after %llu events",
+			      tp->path, WTERMSIG(st), (unsigned long long)(tp->events + got));
+	return fr_err(err, "%s: trace.dat decoder ended unexpectedly after %llu events", tp->path,
+		      (unsigned long long)(tp->events + got));
+}
+
+static ssize_t tdat_read(void *priv, struct fr_event *buf, size_t n, struct fr_error *err)
+{
+	struct tproc *tp = priv;
+	const size_t esz = sizeof(struct fr_event);
+	size_t got = 0;
+
+	if (tp->done || tp->rfd < 0)
+		return 0;
+	while (got < n) {
+		if (tp->have - tp->pos < esz) {
+			/* keep the partial event, refill with one read() */
+			memmove(tp->buf, tp->buf + tp->pos, tp->have - tp->pos);
+			tp->have -= tp->pos;
+			tp->pos = 0;
+			if (got)
+				break;	/* hand out what we have; read more next call */
+			ssize_t r;
+			do
+				r = read(tp->rfd, tp->buf + tp->have, sizeof(tp->buf) - tp->have);
+			while (r < 0 && errno == EINTR);
+			if (r <= 0)
+				return tp_dead(tp, got, err);
+			tp->have += (size_t)r;
+			continue;
+		}
+		memcpy(&buf[got], tp->buf + tp->pos, esz);
+		tp->pos += esz;
+		if (buf[got].kind == TP_END) {
+			tp->done = 1;
+			break;
+		}
+		if (buf[got].kind == TP_ERR) {
+			char msg[1024];
+			size_t left = tp->have - tp->pos, take = left < sizeof(msg) ? left : sizeof(msg);
+			memcpy(msg, tp->buf + tp->pos, take);
+			tp->pos += take;
+			if (take < sizeof(msg) && read_all(tp->rfd, msg + take, sizeof(msg) - take) <= 0)
+				snprintf(msg, sizeof(msg), "%.900s: unreadable trace.dat", tp->path);
+			msg[sizeof(msg) - 1] = 0;
+			tp->done = 1;
+			return fr_err(err, "%s", msg);
+		}
+		got++;
+	}
+	tp->events += got;
+	return (ssize_t)got;
+}
+
 static int tdat_rewind(void *priv, struct fr_error *err)
 {
-	struct tdat *t = priv;
+	struct tproc *tp = priv;
 
-	close_handles(t);
-	return open_handles(t, NULL, err);
+	tp_stop(tp);
+	return tp_start(tp, NULL, err);
 }
 
 static void tdat_close(void *priv)
 {
-	struct tdat *t = priv;
+	struct tproc *tp = priv;
 
-	if (!t)
+	if (!tp)
 		return;
-	close_handles(t);
-	close(t->fd);
-	free(t->kind_of_id);
-	free(t);
+	tp_stop(tp);
+	close(tp->fd);
+	free(tp);
 }
 
 const struct fr_backend fr_backend_tracedat = {

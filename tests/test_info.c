@@ -186,6 +186,11 @@ static void test_bad_inputs(void **state)
 	expect_bad(f, "empty");
 	snprintf(f, sizeof(f), "%s/missing", dir);
 	expect_bad(f, "cannot open");
+	/* fuzzing found files that crash libtracecmd itself: the decoder runs in a
+	 * child process, so these are one-line errors too, not a crash */
+	expect_bad("tests/fuzz/crashers/tracedat/crash-f90d4320fa47991be86500166071fa7a3ad22e98",
+		   "corrupt trace.dat: libtracecmd crashed");
+	expect_bad("tests/fuzz/crashers/tracedat/crash-d04c8792672bc2e1bbd0acafab1c7eb7c22ad3ad", "trace.dat");
 	fr_test_rmrf(dir);
 	free(dir);
 }
