@@ -31,6 +31,7 @@ int cmd_policies(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 
 /* Print "fragreplay CMD: message" and return FR_EXIT_BAD. */
 int fr_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -16,6 +16,7 @@ static const struct fr_cmd commands[] = {
 	{ "policies", cmd_policies, "list the available policies and their parameters" },
 	{ "compare",  cmd_compare,  "compare results files; gate on regressions" },
 	{ "report",   cmd_report,   "write a self-contained HTML report from results files" },
+	{ "synth",    cmd_synth,    "write a machine-scale synthetic trace resampled from a recording" },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
