@@ -457,7 +457,14 @@ static void child_main(struct tproc *tp, int wfd)
 	int fd = dup(tp->fd);
 	void *t;
 
+	/* Die on a crash: an inherited handler (a test framework's, a sanitizer's)
+	 * must not run the parent's code in this copy of the process. */
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGFPE, SIG_DFL);
+	signal(SIGABRT, SIG_DFL);
 	memset(&h, 0, sizeof(h));
 	fr_meta_defaults(&meta);
 	t = fd >= 0 ? tdat_open_inproc(tp->path, fd, &oo, &meta, &err) : NULL;

@@ -37,6 +37,9 @@ static void usage(FILE *f)
 		"      --mem SIZE        machine size when the trace has no zoneinfo (e.g. 24G)\n"
 		"      --buffer NAME     trace.dat buffer/instance to read\n"
 		"      --skip-bad        text traces: skip unparsable lines\n"
+		"      --label-agreement with a `recorded` run: per run, the share of allocations\n"
+		"                        placed in a pageblock with the label the real kernel's\n"
+		"                        pageblock had (1 byte per allocation per run)\n"
 		"  -q, --quiet           no summary on stderr\n"
 		"  -h, --help            this text\n\n"
 		"A short summary per policy goes to stderr; progress too when stderr is a\n"
@@ -78,6 +81,7 @@ int cmd_replay(int argc, char **argv)
 		{ "buffer", required_argument, NULL, 'b' },
 		{ "skip-bad", no_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "label-agreement", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -117,6 +121,7 @@ int cmd_replay(int argc, char **argv)
 		case 'b': oo.buffer = optarg; break;
 		case 's': oo.skip_bad = 1; break;
 		case 'q': quiet = 1; break;
+		case 'L': r.opts.label_agreement = 1; break;
 		case 'h': usage(stdout); return FR_EXIT_OK;
 		default: return fr_usage_error("replay", "bad option");
 		}

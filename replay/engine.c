@@ -204,7 +204,24 @@ static int gfp_zone_index(const struct fr_model *m, uint64_t gfp)
 	return idx;
 }
 
-static void alloc_event(struct fr_run *run, const struct fr_event *e)
+/* --label-agreement: the label of the pageblock each allocation landed in
+ * (0xff: not placed), in trace order, the same sequence in every run. */
+static void note_label(struct fr_run *run, int on, uint8_t label)
+{
+	if (!on)
+		return;
+	if (run->nlabels == run->caplabels) {
+		size_t nc = run->caplabels ? run->caplabels * 2 : 1 << 16;
+		uint8_t *n = realloc(run->labels, nc);
+		if (!n)
+			return;
+		run->labels = n;
+		run->caplabels = nc;
+	}
+	run->labels[run->nlabels++] = label;
+}
+
+static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels)
 {
 	struct fr_model *m = run->m;
 	struct frp_request rq;
@@ -231,10 +248,12 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e)
 	b = run->pi.pol->alloc(run->self, &rq);
 	if (b == FRP_NONE) {
 		run->ctr[C_ALLOC_FAILURES]++;
+		note_label(run, labels, 0xff);
 		return;
 	}
 	if (b >= m->geo.end_pfn || PW_STATE(m->page[b]) != PW_TAKEN || PW_ORDER(m->page[b]) != e->order) {
 		run->ctr[C_BAD_PLACEMENTS]++;
+		note_label(run, labels, 0xff);
 		if (!run->violation[0])
 			snprintf(run->violation, sizeof(run->violation),
 				 "policy %s returned pfn %#llx for an order-%u request, which is not a block it took",
@@ -243,6 +262,7 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e)
 	}
 	run->ctr[C_ALLOC_PAGES] += 1ull << e->order;
 	model_commit_alloc(m, b, e->order, rq.mt, e->pfn);
+	note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
 	if (b != e->pfn)
 		pfnmap_put(&run->map, e->pfn, b);
 }
@@ -414,7 +434,7 @@ static void run_event(struct fr_replay *r, struct fr_run *run, const struct fr_e
 			run->pi.pol->tick(run->self, e->ts);
 	}
 	if (e->kind == FR_EV_ALLOC)
-		alloc_event(run, e);
+		alloc_event(run, e, r->opts.label_agreement);
 	else
 		free_event(run, e->pfn, e->kind == FR_EV_FREE ? e->order : 0, e->cpu, e->ts);
 }
@@ -693,6 +713,7 @@ void fr_replay_free(struct fr_replay *r)
 		pfnmap_free(&run->map);
 		free(run->pctr);
 		free(run->tl);
+		free(run->labels);
 	}
 	free(r->runs);
 	free(r->st.lost_by_cpu);

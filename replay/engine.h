@@ -25,6 +25,7 @@ struct fr_replay_opts {
 	int progress;		/* progress line on stderr */
 	volatile int *stop;	/* set asynchronously (SIGINT): end early, results marked partial */
 	uint64_t stop_after;	/* stop after this many events (tests of the partial path); 0: never */
+	int label_agreement;	/* keep each allocation's pageblock label to compare runs with `recorded` */
 };
 
 struct fr_sample {
@@ -57,6 +58,8 @@ struct fr_run {
 	uint64_t tainted_max, lower_bound_max, gigantic_min, tainted_live_max;
 	char violation[512];
 	double seconds;		/* CPU time spent in this run (not in the JSON) */
+	uint8_t *labels;	/* --label-agreement: label of the pageblock each allocation landed in */
+	size_t nlabels, caplabels;
 };
 
 struct fr_stream_stats {

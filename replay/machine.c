@@ -50,6 +50,12 @@ static int grow_bitmaps(struct fr_prepass *pp, uint64_t pfn)
 	pp->first_alloc = a;
 	memset(pp->touched + ow, 0, (nw - ow) * 8);
 	memset(pp->first_alloc + ow, 0, (nw - ow) * 8);
+	/* pageblocks of 512 pages (order 9); a coarser geometry just reads fewer */
+	uint8_t *l = realloc(pp->pb_label, need >> 9);
+	if (!l)
+		return -1;
+	pp->pb_label = l;
+	memset(pp->pb_label + (pp->end >> 9), 0xff, (need >> 9) - (pp->end >> 9));
 	pp->end = need;
 	return 0;
 }
@@ -72,6 +78,20 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *s
 			pp->events++;
 			if (e->cpu > pp->max_cpu)
 				pp->max_cpu = e->cpu;
+			/* __rmqueue_smallest() emits zone_locked with the list's type, which
+			 * is the block's label (6.10+ freelist hygiene); free_pcppages_bulk()
+			 * emits pcpu_drain with get_pfnblock_migratetype(): both show a
+			 * pageblock's label, which kpageflags cannot. */
+			if ((e->kind == FR_EV_ZONE_LOCKED || e->kind == FR_EV_PCPU_DRAIN) &&
+			    e->pfn < (1ull << 40) && e->mt >= 0 && e->mt < FR_MT_NTYPES) {
+				if (grow_bitmaps(pp, e->pfn + 1) < 0)
+					return fr_err(err, "out of memory");
+				if (pp->pb_label[e->pfn >> 9] == 0xff) {
+					pp->pb_label[e->pfn >> 9] = (uint8_t)e->mt;
+					pp->pb_labels_seen++;
+				}
+				continue;
+			}
 			if (e->kind != FR_EV_ALLOC && e->kind != FR_EV_FREE && e->kind != FR_EV_FREE_BATCHED)
 				continue;
 			if (e->pfn == FR_PFN_NONE)
@@ -125,6 +145,7 @@ void fr_prepass_free(struct fr_prepass *pp)
 {
 	free(pp->touched);
 	free(pp->first_alloc);
+	free(pp->pb_label);
 	pfnmap_free(&pp->first_free);
 	memset(pp, 0, sizeof(*pp));
 }
@@ -208,6 +229,20 @@ static int rank_cmp(const void *a, const void *b)
 	if (x->nonmov != y->nonmov)
 		return x->nonmov > y->nonmov ? -1 : 1;
 	return x->pb < y->pb ? -1 : x->pb > y->pb;
+}
+
+/* The trace's own evidence of pageblock labels beats any inference. */
+static void apply_trace_labels(struct fr_machine *mc, const struct fr_prepass *pp)
+{
+	struct fr_model *m = mc->model;
+
+	if (!pp->pb_label || m->geo.pageblock_order != 9)
+		return;
+	for (uint64_t b = 0; b < (pp->end >> 9) && b < m->geo.nr_pageblocks; b++)
+		if (pp->pb_label[b] != 0xff && m->pb[b].spb != UINT32_MAX && m->pb[b].npresent) {
+			model_set_label(m, b << 9, pp->pb_label[b]);
+			mc->trace_labels++;
+		}
 }
 
 static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
@@ -304,6 +339,7 @@ static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, cons
 		}
 		free(rk);
 	}
+	apply_trace_labels(mc, pp);
 	/* allocated pages */
 	for (uint64_t p = 0; p < end; p++) {
 		if (cls[p] != C_MOV && cls[p] != C_UNMOV)
@@ -332,6 +368,7 @@ static void seed_from_trace(struct fr_machine *mc, const struct fr_prepass *pp)
 	for (uint64_t p = 0; p < m->geo.end_pfn; p++)
 		if (model_zone_of(m, p) >= 0)
 			model_seed_present(m, p);
+	apply_trace_labels(mc, pp);
 	for (size_t it = 0; pfnmap_next(&pp->first_free, &it, &k, &v);) {
 		unsigned order = (unsigned)v;
 		if (k >= m->geo.end_pfn || (k & ((1ull << order) - 1)))

@@ -16,6 +16,9 @@ struct fr_prepass {
 	uint64_t pfn_min, pfn_max;	/* over all events with a pfn */
 	uint32_t max_cpu;
 	uint64_t *touched, *first_alloc; /* bitmaps over pfns [0, end) */
+	uint8_t *pb_label;		/* per pageblock: first migratetype a zone_locked or
+					 * pcpu_drain event showed for it (0xff: none) */
+	uint64_t pb_labels_seen;
 	uint64_t end;
 	struct pfnmap first_free;	/* pfn -> order of frees that come before any alloc */
 	uint64_t events;
@@ -39,6 +42,7 @@ struct fr_machine {
 	uint64_t seeded_alloc_pages, seeded_free_pages, hole_pages;
 	uint64_t kpf_pcp_guess;		/* not-buddy pages at start the trace allocates first: were on per-CPU lists */
 	uint64_t kpf_late_alloc;	/* buddy pages at start the trace frees first: allocated after the snapshot */
+	uint64_t trace_labels;		/* pageblocks whose initial label came from the trace */
 	int nzones;
 	struct m_zone_spec zones[M_MAX_ZONES];
 	uint64_t label_blocks[M_MAX_ZONES][FRP_NR_MT]; /* initial pageblock labels */

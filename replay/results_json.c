@@ -87,8 +87,9 @@ static json_t *machine_json(struct fr_replay *r)
 	json_object_set_new(j, "spb_pages", JI(1ull << m->geo.spb_order));
 	json_object_set_new(j, "nr_spbs", JI(m->geo.nr_spbs));
 	json_object_set_new(j, "zones", zones);
-	json_object_set_new(j, "initial_state", json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}",
+	json_object_set_new(j, "initial_state", json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"source", r->mc.init_source,
+		"pageblock_labels_from_trace", (json_int_t)r->mc.trace_labels,
 		"allocated_pages", (json_int_t)r->mc.seeded_alloc_pages,
 		"free_pages", (json_int_t)r->mc.seeded_free_pages,
 		"hole_pages", (json_int_t)r->mc.hole_pages,
@@ -300,6 +301,28 @@ json_t *fr_replay_json(struct fr_replay *r)
 	for (int k = 0; k < r->nruns; k++)
 		json_array_append_new(runs, run_json(r, &r->runs[k]));
 	json_object_set_new(j, "runs", runs);
+	/* --label-agreement: per allocation, did this run land it in a pageblock
+	 * with the label the real kernel's pageblock had (the `recorded` run)? */
+	if (r->opts.label_agreement) {
+		int rec = -1;
+		for (int k = 0; k < r->nruns; k++)
+			if (!strcmp(r->runs[k].pi.pol->name, "recorded"))
+				rec = k;
+		for (int k = 0; rec >= 0 && k < r->nruns; k++) {
+			struct fr_run *a = &r->runs[k], *b = &r->runs[rec];
+			uint64_t n = 0, same = 0;
+			size_t len = a->nlabels < b->nlabels ? a->nlabels : b->nlabels;
+			for (size_t i = 0; i < len; i++) {
+				if (a->labels[i] == 0xff || b->labels[i] == 0xff)
+					continue;
+				n++;
+				same += a->labels[i] == b->labels[i];
+			}
+			json_object_set_new(json_array_get(runs, (size_t)k), "label_agreement",
+				json_pack("{s:s,s:I,s:I,s:f}", "with", "recorded", "allocs", (json_int_t)n,
+					  "same_label", (json_int_t)same, "share", n ? (double)same / (double)n : 0.0));
+		}
+	}
 	return j;
 }
 

@@ -73,7 +73,7 @@ static void test_hostile(void **state)
 	(void)state;
 	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
 		for (int i = 0; fz_targets[i].name; i++)
-			fz_targets[i].fn((const uint8_t *)texts[t], strlen(texts[t]) + (t == 2 ? 8 : 0));
+			fz_targets[i].fn((const uint8_t *)texts[t], t == 2 ? 8 : strlen(texts[t]));	/* the .frt magic includes its NUL */
 	memset(big, 'A', sizeof(big));	/* one 64 KiB line with no newline */
 	for (int i = 0; fz_targets[i].name; i++)
 		fz_targets[i].fn(big, sizeof(big));
