@@ -80,9 +80,8 @@ int cmd_compare(int argc, char **argv)
 	double fail_above = -1;
 	struct fr_rfile *files = NULL;
 	struct fr_table t;
-	struct fr_error err;
 	size_t nfiles = 0;
-	int c, rc = FR_EXIT_OK, nstdin = 0;
+	int c, rc = FR_EXIT_OK;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "b:m:f:F:h", lo, NULL)) != -1) {
@@ -109,29 +108,8 @@ int cmd_compare(int argc, char **argv)
 		return fr_usage_error("compare", "give at least one RESULTS.json");
 	if (baseline && !fr_spec_valid(baseline))
 		return fr_usage_error("compare", "--baseline takes POLICY or POLICY:key=value,..., not '%s'", baseline);
-	for (int i = optind; i < argc; i++)
-		if (!strcmp(argv[i], "-") && ++nstdin > 1)
-			return fr_usage_error("compare", "standard input (-) can be read only once");
-
-	files = calloc((size_t)(argc - optind), sizeof(*files));
-	if (!files) {
-		fprintf(stderr, "fragreplay compare: out of memory\n");
+	if (fr_table_load("compare", argv + optind, argc - optind, baseline, metric, &files, &nfiles, &t) < 0)
 		return FR_EXIT_BAD;
-	}
-	for (int i = optind; i < argc; i++) {
-		if (fr_results_load(argv[i], &files[nfiles], &err) < 0) {
-			fprintf(stderr, "fragreplay compare: %s\n", err.msg);
-			rc = FR_EXIT_BAD;
-			goto out;
-		}
-		nfiles++;
-	}
-	if (fr_table_build(&t, files, nfiles, baseline, metric, &err) < 0) {
-		fprintf(stderr, "fragreplay compare: %s\n", err.msg);
-		fr_table_free(&t);
-		rc = FR_EXIT_BAD;
-		goto out;
-	}
 	if (fail_above >= 0) {
 		for (size_t i = 0; i < nfiles; i++)
 			if (files[i].partial) {
@@ -164,8 +142,6 @@ int cmd_compare(int argc, char **argv)
 	}
 	fr_table_free(&t);
 out:
-	for (size_t i = 0; i < nfiles; i++)
-		fr_results_free(&files[i]);
-	free(files);
+	fr_rfiles_free(files, nfiles);
 	return rc;
 }

@@ -685,9 +685,8 @@ int cmd_report(int argc, char **argv)
 	const char *out = NULL, *baseline = NULL, *metric = NULL, *title = "fragreplay report";
 	struct fr_rfile *files = NULL;
 	struct fr_table t;
-	struct fr_error err;
 	size_t nfiles = 0;
-	int c, rc = FR_EXIT_OK, nstdin = 0;
+	int c, rc = FR_EXIT_OK;
 	char tmp[4200] = "";
 	FILE *f = NULL;
 
@@ -708,29 +707,8 @@ int cmd_report(int argc, char **argv)
 		return fr_usage_error("report", "give the output file with -o REPORT.html");
 	if (baseline && !fr_spec_valid(baseline))
 		return fr_usage_error("report", "--baseline takes POLICY or POLICY:key=value,..., not '%s'", baseline);
-	for (int i = optind; i < argc; i++)
-		if (!strcmp(argv[i], "-") && ++nstdin > 1)
-			return fr_usage_error("report", "standard input (-) can be read only once");
-
-	files = calloc((size_t)(argc - optind), sizeof(*files));
-	if (!files) {
-		fprintf(stderr, "fragreplay report: out of memory\n");
+	if (fr_table_load("report", argv + optind, argc - optind, baseline, metric, &files, &nfiles, &t) < 0)
 		return FR_EXIT_BAD;
-	}
-	for (int i = optind; i < argc; i++) {
-		if (fr_results_load(argv[i], &files[nfiles], &err) < 0) {
-			fprintf(stderr, "fragreplay report: %s\n", err.msg);
-			rc = FR_EXIT_BAD;
-			goto out;
-		}
-		nfiles++;
-	}
-	if (fr_table_build(&t, files, nfiles, baseline, metric, &err) < 0) {
-		fprintf(stderr, "fragreplay report: %s\n", err.msg);
-		fr_table_free(&t);
-		rc = FR_EXIT_BAD;
-		goto out;
-	}
 
 	if (!strcmp(out, "-")) {
 		f = stdout;
@@ -781,9 +759,6 @@ done:
 	if (tmp[0])
 		unlink(tmp);
 	fr_table_free(&t);
-out:
-	for (size_t i = 0; i < nfiles; i++)
-		fr_results_free(&files[i]);
-	free(files);
+	fr_rfiles_free(files, nfiles);
 	return rc;
 }

@@ -477,3 +477,53 @@ void fr_table_cell(const struct fr_table *t, const struct fr_group *g, const str
 		snprintf(buf, cap, "?");
 	}
 }
+
+void fr_rfiles_free(struct fr_rfile *files, size_t nfiles)
+{
+	for (size_t i = 0; i < nfiles; i++)
+		fr_results_free(&files[i]);
+	free(files);
+}
+
+int fr_table_load(const char *cmd, char **paths, int n, const char *baseline, const char *metric,
+		  struct fr_rfile **files, size_t *nfiles, struct fr_table *t)
+{
+	struct fr_error err;
+	int nstdin = 0;
+
+	*files = NULL;
+	*nfiles = 0;
+	if (n < 1) {
+		fprintf(stderr, "fragreplay %s: give at least one RESULTS.json\n", cmd);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (!strcmp(paths[i], "-") && ++nstdin > 1) {
+			fprintf(stderr, "fragreplay %s: standard input (-) can be read only once (see fragreplay %s --help)\n",
+				cmd, cmd);
+			return -1;
+		}
+	*files = calloc((size_t)n, sizeof(**files));
+	if (!*files) {
+		fprintf(stderr, "fragreplay %s: out of memory\n", cmd);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (fr_results_load(paths[i], &(*files)[*nfiles], &err) < 0) {
+			fprintf(stderr, "fragreplay %s: %s\n", cmd, err.msg);
+			goto fail;
+		}
+		(*nfiles)++;
+	}
+	if (fr_table_build(t, *files, *nfiles, baseline, metric, &err) < 0) {
+		fprintf(stderr, "fragreplay %s: %s\n", cmd, err.msg);
+		fr_table_free(t);
+		goto fail;
+	}
+	return 0;
+fail:
+	fr_rfiles_free(*files, *nfiles);
+	*files = NULL;
+	*nfiles = 0;
+	return -1;
+}

@@ -63,6 +63,13 @@ struct fr_table {
  * (bad metric, a trace without the baseline policy, out of memory). */
 int fr_table_build(struct fr_table *t, struct fr_rfile *files, size_t nfiles, const char *baseline,
 		   const char *metric, struct fr_error *err);
+/* What compare and report share: load every results file in paths[n] (at
+ * most one "-"), then build the table.  On failure print one line
+ * "fragreplay CMD: ..." and return -1 with nothing left allocated. */
+int fr_table_load(const char *cmd, char **paths, int n, const char *baseline, const char *metric,
+		  struct fr_rfile **files, size_t *nfiles, struct fr_table *t);
+void fr_rfiles_free(struct fr_rfile *files, size_t nfiles);
+
 /* Mark rows worse than their baseline by more than percent; returns how many. */
 size_t fr_table_gate(struct fr_table *t, double percent);
 void fr_table_free(struct fr_table *t);
