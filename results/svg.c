@@ -94,8 +94,13 @@ static void polyline(FILE *f, const struct frame *fr, const struct fr_svg_series
 	if (dash)
 		fprintf(f, " %s", dash);
 	fputs(" points=\"", f);
-	for (size_t i = 0; i < s->n; i++)
+	/* Steps, not ramps: a count is known only at its samples and changed at
+	 * some moment between them, so each value holds until the next sample. */
+	for (size_t i = 0; i < s->n; i++) {
+		if (i && v[i] != v[i - 1])
+			fprintf(f, " %.1f,%.1f", X(fr, s->t[i]), Y(fr, v[i - 1]));
 		fprintf(f, "%s%.1f,%.1f", i ? " " : "", X(fr, s->t[i]), Y(fr, v[i]));
+	}
 	fputs("\"><title>", f);
 	fr_xml_escape(f, s->label);
 	fprintf(f, ": %s</title></polyline>\n", what);

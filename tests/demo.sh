@@ -17,7 +17,7 @@ for t in traces/*/; do
 	# a recording directory holds a trace file; skip anything else
 	ls "$t"/trace.* >/dev/null 2>&1 || continue
 	echo "demo: replaying $t with:$POLICIES" >&2
-	"$FR" replay "$t" $POLICIES --check -o "$OUT/$name.json"
+	"$FR" replay "$t" $POLICIES --check --interval 0.1 -o "$OUT/$name.json"
 	files="$files $OUT/$name.json"
 done
 echo >&2
