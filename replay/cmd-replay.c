@@ -37,6 +37,10 @@ static void usage(FILE *f)
 		"      --mem SIZE        machine size when the trace has no zoneinfo (e.g. 24G)\n"
 		"      --buffer NAME     trace.dat buffer/instance to read\n"
 		"      --skip-bad        text traces: skip unparsable lines\n"
+		"      --strict          the trace must be consistent: a double free, or an\n"
+		"                        allocation over a block the trace holds live, is bad\n"
+		"                        input (exit 2). Off by default: kernels allocate through\n"
+		"                        paths that emit no mm_page_alloc (bulk, compaction)\n"
 		"      --label-agreement with a `recorded` run: per run, the share of allocations\n"
 		"                        placed in a pageblock with the label the real kernel's\n"
 		"                        pageblock had (1 byte per allocation per run)\n"
@@ -82,6 +86,7 @@ int cmd_replay(int argc, char **argv)
 		{ "skip-bad", no_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "label-agreement", no_argument, NULL, 'L' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -122,6 +127,7 @@ int cmd_replay(int argc, char **argv)
 		case 's': oo.skip_bad = 1; break;
 		case 'q': quiet = 1; break;
 		case 'L': r.opts.label_agreement = 1; break;
+		case 'S': r.opts.strict = 1; break;
 		case 'h': usage(stdout); return FR_EXIT_OK;
 		default: return fr_usage_error("replay", "bad option");
 		}

@@ -359,6 +359,49 @@ static uint64_t end_snapshot_begin(const struct fr_meta *meta)
 	return ns;
 }
 
+/*
+ * --strict: the trace itself must be consistent.  An allocation over pages
+ * a traced allocation holds and no traced free released overlaps a live
+ * block (what `recorded` would refuse); a free of pages a traced free already
+ * released, with no allocation since, is a double free.  Off by default:
+ * real kernels allocate through paths that emit no mm_page_alloc (bulk,
+ * compaction, contig ranges), which look exactly like double frees.
+ */
+#define BM_TEST(bm, i) (((bm)[(i) >> 6] >> ((i) & 63)) & 1)
+#define BM_SET(bm, i) ((bm)[(i) >> 6] |= 1ull << ((i) & 63))
+#define BM_CLR(bm, i) ((bm)[(i) >> 6] &= ~(1ull << ((i) & 63)))
+
+static void strict_check(struct fr_replay *r, const struct fr_event *e, unsigned order)
+{
+	uint64_t end = r->mc.model->geo.end_pfn;
+
+	if (!r->live_bm || r->strict_err[0] || e->pfn >= end || order > 10)
+		return;
+	for (uint64_t p = e->pfn; p < e->pfn + (1ull << order) && p < end; p++) {
+		if (e->kind == FR_EV_ALLOC) {
+			if (BM_TEST(r->live_bm, p)) {
+				snprintf(r->strict_err, sizeof(r->strict_err),
+					 "event %llu (t=%.9f s): allocation of pfn %#llx order %u overlaps a live block at pfn %#llx",
+					 (unsigned long long)r->st.events, (double)e->ts / 1e9,
+					 (unsigned long long)e->pfn, order, (unsigned long long)p);
+				return;
+			}
+			BM_SET(r->live_bm, p);
+			BM_CLR(r->freed_bm, p);
+		} else {
+			if (BM_TEST(r->freed_bm, p) && !BM_TEST(r->live_bm, p)) {
+				snprintf(r->strict_err, sizeof(r->strict_err),
+					 "event %llu (t=%.9f s): double free of pfn %#llx (freed earlier, not allocated since)",
+					 (unsigned long long)r->st.events, (double)e->ts / 1e9,
+					 (unsigned long long)p);
+				return;
+			}
+			BM_CLR(r->live_bm, p);
+			BM_SET(r->freed_bm, p);
+		}
+	}
+}
+
 /* Returns 0 if the event is a duplicate and must not reach the runs. */
 static int stream_event(struct fr_replay *r, const struct fr_event *e)
 {
@@ -391,6 +434,7 @@ static int stream_event(struct fr_replay *r, const struct fr_event *e)
 	case FR_EV_FREE:
 		batchfree_note(&r->bf, e->cpu, e->pfn);
 		touch(r, e->pfn, e->order, LT_FREE, e->ts);
+		strict_check(r, e, e->order);
 		return 1;
 	case FR_EV_FREE_BATCHED:
 		if (batchfree_is_dup(&r->bf, e->cpu, e->pfn)) {
@@ -398,10 +442,13 @@ static int stream_event(struct fr_replay *r, const struct fr_event *e)
 			return 0;
 		}
 		touch(r, e->pfn, 0, LT_FREE, e->ts);
+		strict_check(r, e, 0);
 		return 1;
 	case FR_EV_ALLOC:
-		if (e->pfn != FR_PFN_NONE)
+		if (e->pfn != FR_PFN_NONE) {
 			touch(r, e->pfn, e->order, LT_ALLOC, e->ts);
+			strict_check(r, e, e->order);
+		}
 		return 1;
 	case FR_EV_PCPU_DRAIN:
 		touch(r, e->pfn, e->order, LT_DRAIN, e->ts);
@@ -595,6 +642,13 @@ int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs
 		if (fr_machine_build(&r->mc, r->meta, &r->pp, &mo, err) < 0)
 			return -1;
 	}
+	if (r->opts.strict) {
+		size_t words = (r->mc.model->geo.end_pfn + 63) / 64;
+		r->live_bm = calloc(words, 8);
+		r->freed_bm = calloc(words, 8);
+		if (!r->live_bm || !r->freed_bm)
+			return fr_err(err, "out of memory");
+	}
 	if (r->meta->snaps.blob[FR_SNAP_KPAGEFLAGS_END].data) {
 		r->end_snap_begin_ns = end_snapshot_begin(r->meta);
 		r->last_touch = calloc(r->mc.model->geo.end_pfn, 1);
@@ -666,6 +720,10 @@ int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs
 		}
 		r->decode_seconds += now_s() - t;
 		progress(r, 0);
+		if (r->strict_err[0]) {
+			fr_err(err, "%s: %s (--strict)", r->meta->path, r->strict_err);
+			goto stop;
+		}
 		if ((r->opts.stop && *r->opts.stop) ||
 		    (r->opts.stop_after && r->st.events >= r->opts.stop_after)) {
 			r->partial = 1;	/* finish what was decoded, take the final sample */
@@ -718,6 +776,8 @@ void fr_replay_free(struct fr_replay *r)
 	free(r->runs);
 	free(r->st.lost_by_cpu);
 	free(r->last_touch);
+	free(r->live_bm);
+	free(r->freed_bm);
 	batchfree_free(&r->bf);
 	fr_machine_free(&r->mc);
 	fr_prepass_free(&r->pp);

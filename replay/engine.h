@@ -26,6 +26,7 @@ struct fr_replay_opts {
 	volatile int *stop;	/* set asynchronously (SIGINT): end early, results marked partial */
 	uint64_t stop_after;	/* stop after this many events (tests of the partial path); 0: never */
 	int label_agreement;	/* keep each allocation's pageblock label to compare runs with `recorded` */
+	int strict;		/* double frees and overlapping allocations are bad input */
 };
 
 struct fr_sample {
@@ -81,6 +82,8 @@ struct fr_replay {
 	struct batchfree bf;
 	uint8_t *last_touch;	/* per pfn: last traced event kind (for end-state validation) */
 	uint64_t end_snap_begin_ns; /* trace time the end kpageflags snapshot began (0: unknown) */
+	uint64_t *live_bm, *freed_bm;	/* --strict: traced-live and traced-freed pages */
+	char strict_err[512];		/* --strict: the first inconsistency */
 	double decode_seconds;
 	int partial;		/* the replay ended before the end of the trace */
 };

@@ -209,6 +209,37 @@ static void test_bad_order(void **state)
 	free(dir);
 }
 
+/* --strict: a double free and an allocation over a live block are bad input
+ * (one line naming the trace and the event, exit 2); without --strict they
+ * are counted and the replay goes on. */
+static void test_strict(void **state)
+{
+	char *dir = fr_test_tmpdir();
+	(void)state;
+	const char *t = write_trace(dir, "s1.txt",
+		L("1.0", "mm_page_alloc", "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.1", "mm_page_free", "pfn=0x100 order=0")
+		L("1.2", "mm_page_free", "pfn=0x100 order=0"));
+	replay(t, "--mem 8M -p recorded --strict", 2);
+	assert_non_null(strstr(out, "s1.txt: event 3 (t=1.200000000 s): double free of pfn 0x100 (freed earlier, not allocated since) (--strict)"));
+	json_t *j = replay(t, "--mem 8M -p recorded", 0);
+	assert_int_equal(jget(run_of(j, 0), "counters.unknown_frees"), 1);
+	json_decref(j);
+	t = write_trace(dir, "s2.txt",
+		L("1.0", "mm_page_alloc", "pfn=0x200 order=2 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.1", "mm_page_alloc", "pfn=0x202 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE"));
+	replay(t, "--mem 8M -p recorded --strict", 2);
+	assert_non_null(strstr(out, "s2.txt: event 2 (t=1.100000000 s): allocation of pfn 0x202 order 0 overlaps a live block at pfn 0x202 (--strict)"));
+	/* a consistent trace passes --strict */
+	t = write_trace(dir, "s3.txt",
+		L("1.0", "mm_page_alloc", "pfn=0x200 order=2 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.1", "mm_page_free", "pfn=0x200 order=2")
+		L("1.2", "mm_page_alloc", "pfn=0x202 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE"));
+	json_decref(replay(t, "--mem 8M -p recorded -p vanilla --strict", 0));
+	fr_test_rmrf(dir);
+	free(dir);
+}
+
 static void test_seed_from_trace(void **state)
 {
 	char *dir = fr_test_tmpdir();
@@ -237,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_partial_frees),
 		cmocka_unit_test(test_seed_from_trace),
 		cmocka_unit_test(test_bad_order),
+		cmocka_unit_test(test_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
