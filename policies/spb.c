@@ -38,7 +38,14 @@
  * how many SPBs have each bit, so a walk that cannot succeed is skipped in
  * O(1) -- the per-order bitmaps Rik van Riel floated for the next posting.
  * Within one rmqueue_bulk() batch, borrow passes resume where the previous
- * iteration succeeded.  Placements are the same as a plain walk's.
+ * iteration succeeded.  The same bitmaps let __rmqueue_claim/_steal and the
+ * HIGHATOMIC search skip walks that cannot find a chunk; per-zone counts
+ * kept by spb_update_list() (track()) replace the fall-through and
+ * last-chance defrag walks over every tainted SPB; evacuation scans only a
+ * SPB's labelled pageblocks (label_list()), sorts by counting, and when no
+ * destination exists anywhere stops at the first candidate that decides
+ * the run (evac_probe()).  Placements, counters and background work are the
+ * same as a plain walk's (build with -DSPB_VERIFY to check the shortcuts).
  *
  * Per-CPU lists are upstream's by default; pcp_owner=on adds the pcpbuddy
  * pageblock ownership the series builds on, and with it seed 003's
@@ -181,6 +188,11 @@ struct sbs {			/* struct superpageblock: what the model does not keep */
 	uint64_t lo, hi;	/* pfn range [lo, hi) */
 	uint32_t reserve;	/* spb_tainted_reserve(), total_pageblocks is fixed */
 	uint64_t thr[3];	/* fullness bucket bounds in free pages (or pageblocks) */
+	uint64_t pb_lo, pb_hi;	/* pageblocks [pb_lo, pb_hi) all belong to this SPB (when pb_exact) */
+	uint8_t pb_exact;
+	uint8_t pb_full;	/* pb_exact and every pageblock there is present (counted in nr_label) */
+	uint8_t below;		/* on a tainted list with nr_free < reserve (cached at spb_update_list) */
+	int32_t elix;		/* index in zone's defrag-eligible array, -1 if not */
 };
 
 struct zst {			/* struct zone: the series' per-zone SPB state */
@@ -195,6 +207,8 @@ struct zst {			/* struct zone: the series' per-zone SPB state */
 	 * cannot succeed be skipped without visiting the SPBs. */
 	uint16_t bitcnt[4][64];
 	uint64_t summary[4];
+	uint32_t nbelow;	/* tainted-listed SPBs with nr_free < reserve */
+	uint32_t *elig, nelig;	/* tainted-listed SPBs spb_needs_defrag() would accept but for the cooldown */
 	uint32_t pcp_batch;	/* zone's pcp batch and high, fixed for the run */
 	uint64_t pcp_high;
 };
@@ -281,9 +295,17 @@ struct spb {
 	size_t f_head, f_len, f_cap;
 
 	uint64_t *pbuf;		/* scratch for candidate pageblocks */
+	uint64_t *tbuf;		/* and for sorting them */
+	uint32_t *cnt;		/* counting-sort buckets: 2 * (pbn + 1) + 1 */
+	uint32_t **lab;		/* [spb * 2 + (RECLAIMABLE)]: pageblocks labelled UNMOVABLE/RECLAIMABLE */
+	uint32_t *labn;		/* how many (the list is valid when it matches nr_label and every entry still has the label) */
+	uint8_t *labok;
 };
 
 #define CNT(S, name, d) ((S)->ops->count((S)->m, (name), (d)))
+/* For counters spb_init() registers: adding 0 changes nothing (and the
+ * engine finds counters by name, with a linear scan) */
+#define CNT_NZ(S, name, d) do { uint64_t d_ = (d); if (d_) CNT(S, name, d_); } while (0)
 
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                             */
@@ -480,6 +502,40 @@ static void list_add_head(struct spb *S, uint32_t s, int l)
 static void spb_maybe_start_defrag(struct spb *S, uint32_t s);
 
 /*
+ * Per-zone caches refreshed wherever spb_update_list() runs (and where
+ * defrag_pending flips): whether a tainted-listed SPB is below its reserve
+ * (the fall-through walk's saw_below_reserve) and whether spb_needs_defrag()
+ * would accept it but for the cooldown (the last-chance defrag walk).  Lets
+ * both O(#tainted SPBs) walks be skipped when they cannot have an effect.
+ */
+static void track(struct spb *S, uint32_t s)
+{
+	struct sbs *b = &S->sb[s];
+	struct zst *zz = &S->zs[b->zone];
+	const struct frp_spb_info *i = INFO(S, s);
+	int tl = b->list >= 0 && b->list != L_EMPTY && b->cat == SB_TAINTED;
+	int below = tl && i->nr_free < b->reserve;
+	int el;
+
+	if (below != b->below) {
+		zz->nbelow += below ? 1u : (uint32_t)-1;
+		b->below = (uint8_t)below;
+	}
+	el = tl && S->defrag && !b->defrag_pending && i->nr_has[FRP_MT_MOVABLE] &&
+	     (S->defrag_v15 ? (i->nr_free <= 1 || i->nr_free_pages < 2 * S->pbn)
+			    : (i->nr_free < b->reserve || i->nr_free_pages < 2 * S->pbn));
+	if (el && b->elix < 0) {
+		b->elix = (int32_t)zz->nelig;
+		zz->elig[zz->nelig++] = s;
+	} else if (!el && b->elix >= 0) {
+		uint32_t last = zz->elig[--zz->nelig];
+		zz->elig[b->elix] = last;
+		S->sb[last].elix = b->elix;
+		b->elix = -1;
+	}
+}
+
+/*
  * spb_update_list() [S/C]: recompute the category and fullness bucket and
  * list_move the SPB; the routine defrag trigger fires on transitions only
  * (15/40; kept by 43/45 for spb_defrag_clean).
@@ -500,8 +556,10 @@ static void spb_update_list(struct spb *S, uint32_t s)
 		full = spb_fullness(S, s);
 		l = L_CAT(cat, full);
 	}
-	if (l == S->sb[s].list)
+	if (l == S->sb[s].list) {
+		track(S, s);
 		return;
+	}
 	if (S->sb[s].list >= 0 && S->sb[s].cat != cat)
 		summary_bits(S, S->sb[s].zone, S->sb[s].cat, S->sb[s].mask, -1);
 	if (S->sb[s].list < 0 || S->sb[s].cat != cat)
@@ -510,6 +568,7 @@ static void spb_update_list(struct spb *S, uint32_t s)
 	list_add_head(S, s, l);	/* list_move() adds at the head [I] */
 	S->sb[s].cat = (uint8_t)cat;
 	S->sb[s].full = (uint8_t)full;
+	track(S, s);
 	spb_maybe_start_defrag(S, s);
 }
 
@@ -596,6 +655,7 @@ static void spb_maybe_start_defrag(struct spb *S, uint32_t s)
 	if (!S->defrag || S->sb[s].defrag_pending || !spb_needs_defrag(S, s))
 		return;
 	S->sb[s].defrag_pending = 1;
+	track(S, s);
 	CNT(S, "spb_defrag_queued", 1);
 	wq_push(S, W_DEFRAG, s, 0, 0);
 }
@@ -844,6 +904,10 @@ static uint64_t ha_smallest(struct spb *S, struct ctx *c, unsigned z)
 {
 	struct zst *zz = &S->zs[z];
 
+	/* no listed SPB has a HIGHATOMIC chunk of this size: none can serve */
+	if (!range_bits(zz->summary[0] | zz->summary[1] | zz->summary[2] | zz->summary[3],
+			FRP_MT_HIGHATOMIC, (int)c->order, (int)S->maxo))
+		return FRP_NONE;
 	for (uint32_t s = zz->first; s < zz->first + zz->count; s++) {
 		if (S->sb[s].list < 0)
 			continue;
@@ -875,6 +939,31 @@ static uint32_t walk_resume(struct spb *S, struct ctx *c, int pass, int *b0)
 		return NIL;
 	*b0 = c->last_list - L_CAT(SB_TAINTED, 0);
 	return c->last_s;
+}
+
+/* Would the last-chance walk start any defrag worker?  Only SPBs in the
+ * zone's eligible set can (spb_needs_defrag() apart from the cooldown). */
+static int defrag_walk_fires(struct spb *S, unsigned z)
+{
+	struct zst *zz = &S->zs[z];
+	int r = 0;
+
+	for (uint32_t k = 0; k < zz->nelig && !r; k++) {
+		struct sbs *b = &S->sb[zz->elig[k]];
+		if (!(b->stamped && S->now - b->no_progress_ns < S->cooldown_ns))
+			r = 1;
+	}
+#ifdef SPB_VERIFY
+	{
+		int v = 0;
+		for (int b = 0; b < NB; b++)
+			for (uint32_t s = zz->head[L_CAT(SB_TAINTED, b)]; s != NIL; s = S->sb[s].next)
+				v |= S->defrag && !S->sb[s].defrag_pending && spb_needs_defrag(S, s);
+		if (v != r)
+			abort();
+	}
+#endif
+	return r;
 }
 
 static uint64_t rmqueue_smallest(struct spb *S, struct ctx *c, int flags)
@@ -1051,14 +1140,18 @@ pass2d:
 			/* seed 004 (v2 28/40): evacuation and slab shrink when the walk saw a tainted SPB below reserve */
 			/* struct spb_tainted_walk, gathered over the tainted lists
 			 * the Pass 1 walk visited (only needed here) */
-			for (int b = 0; b < NB; b++)
-				for (s = zz->head[L_CAT(SB_TAINTED, b)]; s != NIL; s = S->sb[s].next) {
-					const struct frp_spb_info *i = INFO(S, s);
-					walk.n_tainted++;
-					walk.saw_free_pages |= i->nr_free_pages > 0;
-					walk.saw_free_pb |= i->nr_free > 0;
-					walk.saw_below_reserve |= i->nr_free < spb_tainted_reserve(S, s);
-				}
+			/* (only saw_below_reserve is used: kept per zone by track()) */
+			walk.saw_below_reserve = zz->nbelow > 0;
+#ifdef SPB_VERIFY
+			{
+				int v = 0;
+				for (int b = 0; b < NB; b++)
+					for (s = zz->head[L_CAT(SB_TAINTED, b)]; s != NIL; s = S->sb[s].next)
+						v |= INFO(S, s)->nr_free < spb_tainted_reserve(S, s);
+				if (v != walk.saw_below_reserve)
+					abort();
+			}
+#endif
 			if (walk.saw_below_reserve) {
 				queue_spb_evacuate(S, z, order, mt);
 				queue_spb_slab_shrink(S);
@@ -1066,7 +1159,7 @@ pass2d:
 		}
 	}
 	/* seed 002 (v1 43/45), trigger (2): last-chance defrag walk before Pass 3 */
-	if (S->defrag_triggers && !c->for_evac)
+	if (S->defrag_triggers && !c->for_evac && defrag_walk_fires(S, z))
 		for (int b = 0; b < NB; b++)
 			for (s = zz->head[L_CAT(SB_TAINTED, b)]; s != NIL; s = S->sb[s].next)
 				spb_maybe_start_defrag(S, s);
@@ -1238,6 +1331,29 @@ static uint64_t rmqueue_claim(struct spb *S, struct ctx *c, int flags)
 
 	if (mt >= FRP_MT_PCPTYPES)
 		return FRP_NONE;
+	/* Can any SPB the walk visits offer a fallback chunk?  Per category,
+	 * from the zone summary bitmaps (exact); a walk without one has no
+	 * effect, so it is skipped. */
+	{
+		int any = 0;
+		for (int cat = SB_CLEAN; cat <= SB_TAINTED && !any; cat++) {
+			int pref = cat == (nonmov ? SB_TAINTED : SB_CLEAN);
+			int lo = (int)order;
+			if (nonmov && !relabel_ok && cat == SB_TAINTED)
+				continue;
+			if (!pref && nonmov && (flags & ALLOC_NOFRAGMENT) && S->claim_clean_needs_drop)
+				continue;
+			if (order < pbo && (flags & ALLOC_NOFRAGMENT) &&
+			    !(S->packing && pref && nonmov && S->zs[z].nr_spbs > S->aggressive_threshold))
+				lo = (int)pbo;
+			if (!nonmov && lo < (int)(pbo / 2))	/* should_try_claim() */
+				lo = (int)(pbo / 2);
+			any = zmask(S, z, cat, fallbacks[mt][0], lo, (int)S->maxo) ||
+			      zmask(S, z, cat, fallbacks[mt][1], lo, (int)S->maxo);
+		}
+		if (!any)
+			return FRP_NONE;
+	}
 	for (uint32_t s = it_start(S, z, mt, &it); s != NIL; s = it_next(S, z, &it)) {
 		int pref = is_pref(S, s, mt);
 		unsigned min_order = order;
@@ -1292,6 +1408,12 @@ static uint64_t rmqueue_steal(struct spb *S, struct ctx *c, int flags)
 	struct sbiter it;
 
 	if (mt >= FRP_MT_PCPTYPES)
+		return FRP_NONE;
+	/* no clean or tainted SPB has a fallback chunk: the walk finds nothing */
+	if (!zmask(S, z, SB_CLEAN, fallbacks[mt][0], (int)c->order, (int)S->maxo) &&
+	    !zmask(S, z, SB_CLEAN, fallbacks[mt][1], (int)c->order, (int)S->maxo) &&
+	    !zmask(S, z, SB_TAINTED, fallbacks[mt][0], (int)c->order, (int)S->maxo) &&
+	    !zmask(S, z, SB_TAINTED, fallbacks[mt][1], (int)c->order, (int)S->maxo))
 		return FRP_NONE;
 	for (uint32_t s = it_start(S, z, mt, &it); s != NIL; s = it_next(S, z, &it)) {
 		int pref = is_pref(S, s, mt);
@@ -1796,30 +1918,204 @@ static int cmp_u64(const void *a, const void *b)
  * before mixed ones, fewest movable pages first [I].  label >= 0 restricts
  * to pageblocks with that label; pure_only to the first kind.
  */
+/*
+ * The pageblocks of SPB s labelled UNMOVABLE or RECLAIMABLE, ascending, or
+ * NULL (then scan).  With every pageblock of s present, nr_label[label] is
+ * their exact number, so a cached list of that length whose entries all
+ * still carry the label is the whole set; otherwise it is rebuilt.
+ */
+static const uint32_t *label_list(struct spb *S, uint32_t s, int label, uint32_t *n)
+{
+	const struct sbs *sb = &S->sb[s];
+	size_t k = (size_t)s * 2 + (label == FRP_MT_RECLAIMABLE);
+	uint32_t want;
+
+	if ((label != FRP_MT_UNMOVABLE && label != FRP_MT_RECLAIMABLE) || !sb->pb_full)
+		return NULL;
+	want = INFO(S, s)->nr_label[label];
+	if (S->labok[k] && S->labn[k] == want) {
+		uint32_t i;
+		for (i = 0; i < want; i++)
+			if (S->ops->pb_label(S->m, sb->pb_lo + ((uint64_t)S->lab[k][i] << S->pbo)) != label)
+				break;
+		if (i == want) {
+			*n = want;
+			return S->lab[k];
+		}
+	}
+	if (!S->lab[k]) {
+		S->lab[k] = malloc(((sb->pb_hi - sb->pb_lo) >> S->pbo) * sizeof(uint32_t));
+		if (!S->lab[k])
+			return NULL;
+	}
+	uint32_t m = 0;
+	for (uint64_t p = sb->pb_lo; p < sb->pb_hi; p += S->pbn)
+		if (S->ops->pb_label(S->m, p) == label)
+			S->lab[k][m++] = (uint32_t)((p - sb->pb_lo) >> S->pbo);
+	S->labn[k] = m;
+	S->labok[k] = m == want;
+	if (!S->labok[k])
+		return NULL;
+	*n = m;
+	return S->lab[k];
+}
+
+/* collect_candidates()'s sort key of pageblock p (its label already
+ * checked), 0 when it is not a candidate */
+static inline uint64_t cand_key(struct spb *S, uint64_t p, int pure_only)
+{
+	unsigned mov = S->ops->pb_movable_pages(S->m, p);
+	if (!mov)
+		return 0;
+	unsigned free = S->ops->pb_free_pages(S->m, p);
+	int pure = free + mov >= S->pbn;
+	if (pure_only && !pure)
+		return 0;
+	return ((uint64_t)(pure ? 0 : 1) << 62) | ((uint64_t)mov << 40) | (p >> S->pbo);
+}
+
+#define KEY_MOV(k) ((unsigned)(((k) >> 40) & ((1u << 22) - 1)))
+
+/*
+ * Calls f(S, arg, pfn, key) for every candidate pageblock of SPB s in
+ * ascending pfn order; stops when f returns nonzero (and returns that).
+ */
+#define FOR_CANDIDATES(S, s, label, pure_only, BODY)                                           \
+	do {                                                                                    \
+		const struct sbs *sb_ = &(S)->sb[s];                                            \
+		uint32_t nl_;                                                                   \
+		const uint32_t *L_ = label_list(S, s, label, &nl_);                             \
+		if (L_) {                                                                       \
+			for (uint32_t i_ = 0; i_ < nl_; i_++) {                                 \
+				uint64_t p = sb_->pb_lo + ((uint64_t)L_[i_] << (S)->pbo);       \
+				uint64_t key = cand_key(S, p, pure_only);                       \
+				if (!key)                                                       \
+					continue;                                               \
+				BODY                                                            \
+			}                                                                       \
+			break;                                                                  \
+		}                                                                               \
+		uint64_t lo_ = sb_->pb_exact ? sb_->pb_lo : sb_->lo & ~((S)->pbn - 1);          \
+		uint64_t hi_ = sb_->pb_exact ? sb_->pb_hi : sb_->hi;                            \
+		uint32_t left_ = (label) >= 0 && sb_->pb_full ? INFO(S, s)->nr_label[label] : UINT32_MAX; \
+		for (uint64_t p = lo_; p < hi_ && left_; p += (S)->pbn) {                       \
+			if (!sb_->pb_exact && spb_of(S, p) != (s))                              \
+				continue;                                                       \
+			if ((label) >= 0) {                                                     \
+				if ((S)->ops->pb_label((S)->m, p) != (label))                   \
+					continue;                                               \
+				if (left_ != UINT32_MAX)                                        \
+					left_--;                                                \
+			}                                                                       \
+			uint64_t key = cand_key(S, p, pure_only);                               \
+			if (!key)                                                               \
+				continue;                                                       \
+			BODY                                                                    \
+		}                                                                               \
+	} while (0)
+
+/*
+ * Candidate pageblocks of SPB s holding movable pages, cheapest first:
+ * pageblocks with only movable content (evacuating them frees them whole)
+ * before mixed ones, fewest movable pages first [I].  label >= 0 restricts
+ * to pageblocks with that label; pure_only to the first kind.
+ */
 static size_t collect_candidates(struct spb *S, uint32_t s, int label, int pure_only)
 {
 	size_t n = 0;
-	uint64_t lo = S->sb[s].lo & ~(S->pbn - 1);
+	int big = 0;
 
-	for (uint64_t p = lo; p < S->sb[s].hi; p += S->pbn) {
-		if (spb_of(S, p) != s)
-			continue;
-		unsigned mov = S->ops->pb_movable_pages(S->m, p);
-		if (!mov)
-			continue;
-		if (label >= 0 && S->ops->pb_label(S->m, p) != label)
-			continue;
-		unsigned free = S->ops->pb_free_pages(S->m, p);
-		int pure = free + mov >= S->pbn;
-		if (pure_only && !pure)
-			continue;
-		uint64_t key = ((uint64_t)(pure ? 0 : 1) << 62) | ((uint64_t)mov << 40) | (p >> S->pbo);
+	FOR_CANDIDATES(S, s, label, pure_only, {
+		big |= KEY_MOV(key) > S->pbn;
 		S->pbuf[n++] = key;
+	});
+	/* Keys are distinct and were made in ascending pfn order, so a stable
+	 * counting sort on (pure, mov) gives qsort's order exactly. */
+	if (n > 16 && !big) {
+		uint32_t nb = 2 * ((uint32_t)S->pbn + 1);
+		memset(S->cnt, 0, (nb + 1) * sizeof(*S->cnt));
+		for (size_t i = 0; i < n; i++)
+			S->cnt[(S->pbuf[i] >> 62) * (S->pbn + 1) + ((S->pbuf[i] >> 40) & ((1u << 22) - 1)) + 1]++;
+		for (uint32_t k = 1; k <= nb; k++)
+			S->cnt[k] += S->cnt[k - 1];
+		for (size_t i = 0; i < n; i++)
+			S->tbuf[S->cnt[(S->pbuf[i] >> 62) * (S->pbn + 1) + ((S->pbuf[i] >> 40) & ((1u << 22) - 1))]++] =
+				S->pbuf[i];
+		memcpy(S->pbuf, S->tbuf, n * sizeof(*S->pbuf));
+	} else {
+		qsort(S->pbuf, n, sizeof(*S->pbuf), cmp_u64);
 	}
-	qsort(S->pbuf, n, sizeof(*S->pbuf), cmp_u64);
 	for (size_t i = 0; i < n; i++)
 		S->pbuf[i] = (S->pbuf[i] & ((1ull << 40) - 1)) << S->pbo;
 	return n;
+}
+
+/* Could evac_dest() find a destination for a movable block of any order in
+ * zone z?  (Its passes, from the zone summary bitmaps: Pass 1 over clean
+ * SPBs, Pass 3 over empty ones.) */
+static int evac_dest_possible(struct spb *S, unsigned z)
+{
+	int pbo = (int)S->pbo, maxo = (int)S->maxo;
+
+	return zmask(S, z, SB_CLEAN, FRP_MT_MOVABLE, 0, maxo) ||
+	       (S->pass3 && (zmask(S, z, SB_EMPTY, FRP_MT_UNMOVABLE, pbo, maxo) ||
+			     zmask(S, z, SB_EMPTY, FRP_MT_MOVABLE, pbo, maxo) ||
+			     zmask(S, z, SB_EMPTY, FRP_MT_RECLAIMABLE, pbo, maxo)));
+}
+
+/*
+ * With no destination anywhere, evacuate_pageblock() fails, without side
+ * effects, at the first movable block whose head lies in the pageblock.  A
+ * pure candidate with mov < pageblock_nr_pages is not covered by a larger
+ * block, so its movable pages have their heads inside; and the first
+ * candidate collect_candidates() would sort has a key no larger, so is such
+ * a pageblock too.  Returns 0: no candidate (the scan saw them all); 1: the
+ * first sorted candidate would fail; 2: cannot tell (take the full path).
+ */
+static inline int movable_head(struct spb *S, uint64_t p)
+{
+	if (S->ops->alloc_order(S->m, p) < 0)
+		return 0;
+	int amt = S->ops->alloc_mt(S->m, p);
+	return amt == FRP_MT_MOVABLE || amt == FRP_MT_CMA;
+}
+
+static int evac_probe(struct spb *S, uint32_t s, int label, int pure_only)
+{
+	int seen = 0, r = -1;
+	uint64_t first_pure = FRP_NONE;
+
+	FOR_CANDIDATES(S, s, label, pure_only, {
+		unsigned mov = KEY_MOV(key);
+		int pure = !(key >> 62);
+		if (mov > S->pbn) {
+			r = 2;
+			break;
+		}
+		if (pure && mov < S->pbn) {
+			r = 1;
+			break;
+		}
+		if (pure && first_pure == FRP_NONE) {
+			/* The first sorted candidate is a pure one with mov <
+			 * pageblock_nr_pages (fails, as above) or, if there is
+			 * none, the lowest-pfn pure one, this one: it fails at
+			 * once if a movable block starts it. */
+			first_pure = p;
+			if (movable_head(S, p)) {
+				r = 1;
+				break;
+			}
+		}
+		seen = 1;
+	});
+	if (r >= 0)
+		return r;
+	if (!seen)
+		return 0;
+	if (first_pure == FRP_NONE)
+		return 1;	/* all mixed: mov < pageblock, heads inside */
+	return 2;		/* first_pure may be the tail of a larger block */
 }
 
 static int defrag_done(struct spb *S, uint32_t s)
@@ -1847,9 +2143,10 @@ static void spb_defrag_work(struct spb *S, uint32_t s)
 		if (!evacuate_pageblock(S, S->pbuf[i], s, &migrated))
 			break;
 	}
-	CNT(S, "spb_defrag_pages_migrated", migrated);
+	CNT_NZ(S, "spb_defrag_pages_migrated", migrated);
 	/* pending until the run ends: triggers from the run's own list moves are absorbed [I] */
 	S->sb[s].defrag_pending = 0;
+	track(S, s);
 	if (INFO(S, s)->nr_free <= before) {
 		S->sb[s].stamped = 1;
 		S->sb[s].no_progress_ns = S->now;
@@ -1890,6 +2187,24 @@ static int spb_evacuate_for_order(struct spb *S, unsigned z, unsigned order, int
 
 	CNT(S, "spb_evacuate_runs", 1);
 	for (size_t k = 0; k < nc && !goal && !stop; k++) {
+		if (p1 < S->evac_batch_pb && !evac_dest_possible(S, z)) {
+			int r = evac_probe(S, cand[k], mt, 0);
+#ifdef SPB_VERIFY
+			if (r < 2) {
+				size_t vn = collect_candidates(S, cand[k], mt, 0);
+				uint64_t vm = 0;
+				if ((r == 0) != (vn == 0) || (vn && evacuate_pageblock(S, S->pbuf[0], cand[k], &vm)) || vm)
+					abort();
+			}
+#endif
+			if (r == 0)
+				continue;
+			if (r == 1) {
+				p1++;
+				stop = 1;
+				break;
+			}
+		}
 		size_t n = collect_candidates(S, cand[k], mt, 0);
 		for (size_t i = 0; i < n && p1 < S->evac_batch_pb; i++) {
 			p1++;
@@ -1904,6 +2219,24 @@ static int spb_evacuate_for_order(struct spb *S, unsigned z, unsigned order, int
 		}
 	}
 	for (size_t k = 0; k < nc && !goal && !stop; k++) {
+		if (p2 < S->evac_batch_pb && !evac_dest_possible(S, z)) {
+			int r = evac_probe(S, cand[k], FRP_MT_MOVABLE, 1);
+#ifdef SPB_VERIFY
+			if (r < 2) {
+				size_t vn = collect_candidates(S, cand[k], FRP_MT_MOVABLE, 1);
+				uint64_t vm = 0;
+				if ((r == 0) != (vn == 0) || (vn && evacuate_pageblock(S, S->pbuf[0], cand[k], &vm)) || vm)
+					abort();
+			}
+#endif
+			if (r == 0)
+				continue;
+			if (r == 1) {
+				p2++;
+				stop = 1;
+				break;
+			}
+		}
 		size_t n = collect_candidates(S, cand[k], FRP_MT_MOVABLE, 1);
 		for (size_t i = 0; i < n && p2 < S->evac_batch_pb; i++) {
 			uint32_t before = INFO(S, cand[k])->nr_free;
@@ -1918,9 +2251,9 @@ static int spb_evacuate_for_order(struct spb *S, unsigned z, unsigned order, int
 			}
 		}
 	}
-	CNT(S, "spb_evacuate_phase1_attempts", p1);
-	CNT(S, "spb_evacuate_phase2_attempts", p2);
-	CNT(S, "spb_evacuate_pages_migrated", migrated);
+	CNT_NZ(S, "spb_evacuate_phase1_attempts", p1);
+	CNT_NZ(S, "spb_evacuate_phase2_attempts", p2);
+	CNT_NZ(S, "spb_evacuate_pages_migrated", migrated);
 	queue_spb_slab_shrink(S);	/* seed 004: always, even when evacuation succeeded */
 	return migrated > 0;
 }
@@ -1956,7 +2289,7 @@ static void spb_slab_shrink_work(struct spb *S)
 		buddy_free(S, r.pfn, (unsigned)o);
 		freed += 1ull << o;
 	}
-	CNT(S, "spb_slab_shrink_pages_released", freed);
+	CNT_NZ(S, "spb_slab_shrink_pages_released", freed);
 }
 
 static void fifo_push(struct spb *S, uint64_t pfn, unsigned order)
@@ -2175,7 +2508,18 @@ static void spb_fini(void *self)
 
 	free(S->info);
 	free(S->sb);
+	if (S->zs)
+		for (unsigned z = 0; z < S->nzones; z++)
+			free(S->zs[z].elig);
 	free(S->zs);
+	free(S->tbuf);
+	if (S->lab)
+		for (uint64_t k = 0; k < 2 * S->nsb; k++)
+			free(S->lab[k]);
+	free(S->lab);
+	free(S->labn);
+	free(S->labok);
+	free(S->cnt);
 	free(S->cpu_hint);
 	free(S->pcp);
 	free(S->owner);
@@ -2227,20 +2571,23 @@ static int parse_bounds(const char *v, unsigned out[3])
 static const char *const counter_order[] = {
 	/* hottest first: the engine finds counters by a linear scan */
 	"pcp_alloc", "PASS_1", "PASS_2C", "pcp_refill", "pcp_drained_pages", "PASS_2D", "NO_PAGE",
+	/* then the failure path, hot when a machine runs short (the JSON
+	 * lists counters sorted by name, so this order is not visible) */
+	"spb_alloc_fall_through", "relax_NORETRY_SKIP", "alloc_refused", "spb_slab_shrink_queued",
+	"spb_slab_shrink_ran", "spb_evacuate_queued", "spb_evacuate_runs", "spb_evacuate_phase2_attempts",
 	"pcp_phase1_pageblocks",
 	"pcp_remote_free_llist", "pcp_remote_absorbed", "pcp_remote_free_locked",
 	"PASS_2", "PASS_2B", "PASS_3", "PASS_4", "ZONE_FALLBACK",
-	"spb_alloc_fall_through", "claim_whole_block", "claim_block", "claim_preferred",
+	"claim_whole_block", "claim_block", "claim_preferred",
 	"claim_nonpreferred", "steal", "zonelist_fallback",
 	"fresh_taint_PASS_1", "fresh_taint_PASS_2", "fresh_taint_PASS_2B", "fresh_taint_PASS_2C",
 	"fresh_taint_PASS_2D", "fresh_taint_PASS_3", "fresh_taint_PASS_4", "fresh_taint_claim",
 	"fresh_taint_steal",
-	"relax_NORETRY_SKIP", "relax_ADD_TAINTED_OK", "relax_DROP_NOFRAGMENT", "relax_NOWARN_LOWER_ORDER",
-	"spb_highorder_refused", "alloc_refused", "slowpath_drop_nofragment", "slowpath_no_watermarks",
-	"spb_slab_shrink_queued", "spb_slab_shrink_ran", "spb_slab_shrink_pages_released",
+	"relax_ADD_TAINTED_OK", "relax_DROP_NOFRAGMENT", "relax_NOWARN_LOWER_ORDER",
+	"spb_highorder_refused", "slowpath_drop_nofragment", "slowpath_no_watermarks",
+	"spb_slab_shrink_pages_released",
 	"spb_defrag_queued", "spb_defrag_runs", "spb_defrag_no_progress", "spb_defrag_pages_migrated",
-	"spb_evacuate_queued", "spb_evacuate_runs", "spb_evacuate_phase1_attempts",
-	"spb_evacuate_phase2_attempts", "spb_evacuate_pages_migrated",
+	"spb_evacuate_phase1_attempts", "spb_evacuate_pages_migrated",
 	NULL,
 };
 
@@ -2409,7 +2756,18 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 	S->pcp = calloc((size_t)S->ncpu * S->nzones, sizeof(*S->pcp));
 	S->owner = calloc(S->g->nr_pageblocks ? S->g->nr_pageblocks : 1, sizeof(*S->owner));
 	S->pbuf = malloc(((S->spb_pages >> S->pbo) + 1) * sizeof(*S->pbuf));
-	if (!S->info || !S->sb || !S->zs || !S->cpu_hint || !S->pcp || !S->owner || !S->pbuf) {
+	S->tbuf = malloc(((S->spb_pages >> S->pbo) + 1) * sizeof(*S->tbuf));
+	S->cnt = malloc((2 * (S->pbn + 1) + 1) * sizeof(*S->cnt));
+	S->lab = calloc(2 * (S->nsb ? S->nsb : 1), sizeof(*S->lab));
+	S->labn = calloc(2 * (S->nsb ? S->nsb : 1), sizeof(*S->labn));
+	S->labok = calloc(2 * (S->nsb ? S->nsb : 1), sizeof(*S->labok));
+	int elig_ok = S->lab && S->labn && S->labok;
+	for (unsigned z = 0; S->zs && z < S->nzones; z++) {
+		S->zs[z].elig = malloc(((size_t)ops->zone(m, z)->nr_spbs + 1) * sizeof(uint32_t));
+		elig_ok &= S->zs[z].elig != NULL;
+	}
+	if (!S->info || !S->sb || !S->zs || !S->cpu_hint || !S->pcp || !S->owner || !S->pbuf || !S->tbuf ||
+	    !S->cnt || !elig_ok) {
 		spb_fini(S);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -2435,11 +2793,31 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 		b->zone = i->zone;
 		b->list = -1;
 		b->prev = b->next = NIL;
+		b->elix = -1;
 		b->lo = i->start_pfn;
 		b->hi = (i->start_pfn & ~(S->spb_pages - 1)) + S->spb_pages;
 		const struct frp_zone *zn = ops->zone(m, i->zone);
 		if (b->hi > zn->end_pfn)
 			b->hi = zn->end_pfn;
+		/* the pageblocks of [lo, hi) that belong to s: one run, usually */
+		{
+			uint64_t first = FRP_NONE, last = 0;
+			int gap = 0;
+			for (uint64_t p = b->lo & ~(S->pbn - 1); p < b->hi; p += S->pbn) {
+				if (spb_of(S, p) != s)
+					continue;
+				if (first == FRP_NONE)
+					first = p;
+				else if (p != last + S->pbn)
+					gap = 1;
+				last = p;
+			}
+			b->pb_exact = !gap;
+			b->pb_lo = first == FRP_NONE ? 0 : first;
+			b->pb_hi = first == FRP_NONE ? 0 : last + S->pbn;
+			b->pb_full = b->pb_exact && first != FRP_NONE &&
+				     i->total_pageblocks == (b->pb_hi - b->pb_lo) >> S->pbo;
+		}
 		if (i->usable_pages)
 			S->zs[i->zone].nr_spbs++;
 		b->reserve = compute_reserve(S, s);
