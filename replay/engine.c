@@ -64,6 +64,12 @@ static void on_count(void *arg, const char *name, uint64_t delta)
 {
 	struct fr_run *run = arg;
 
+	/* policies name counters with string literals: compare pointers first */
+	for (int i = 0; i < run->npctr; i++)
+		if (run->pctr[i].key == name) {
+			run->pctr[i].v += delta;
+			return;
+		}
 	for (int i = 0; i < run->npctr; i++)
 		if (!strcmp(run->pctr[i].name, name)) {
 			run->pctr[i].v += delta;
@@ -74,6 +80,7 @@ static void on_count(void *arg, const char *name, uint64_t delta)
 		return;
 	run->pctr = n;
 	snprintf(n[run->npctr].name, sizeof(n[run->npctr].name), "%s", name);
+	n[run->npctr].key = name;
 	n[run->npctr].v = delta;
 	run->npctr++;
 }

@@ -37,6 +37,7 @@ struct fr_sample {
 
 struct fr_counter {
 	char name[48];
+	const char *key;	/* the pointer the policy passed (usually a literal): fast path */
 	uint64_t v;
 };
 

@@ -183,7 +183,9 @@ struct frp_model_ops {
 	 * is freed with free_block. The engine keeps its recorded-pfn map right. */
 	int (*migrate)(struct frp_model *m, uint64_t from, uint64_t to);
 
-	/* --- counters a policy reports, named as the kernel names them --- */
+	/* --- counters a policy reports, named as the kernel names them ---
+	 * `counter` must have static storage (a string literal or an entry of a
+	 * static table): the host keeps the pointer and compares it first. */
 	void (*count)(struct frp_model *m, const char *counter, uint64_t delta);
 
 	/* --- appended (API 1 is append-only: check `size` before use) --- */

@@ -16,14 +16,10 @@ int pfnmap_init(struct pfnmap *m, size_t initial)
 
 	while (cap < initial * 2)
 		cap <<= 1;
-	m->key = malloc(cap * sizeof(*m->key));
-	m->val = malloc(cap * sizeof(*m->val));
-	if (!m->key || !m->val) {
-		free(m->key);
-		free(m->val);
+	m->slot = malloc(cap * sizeof(*m->slot));
+	if (!m->slot)
 		return -1;
-	}
-	memset(m->key, 0xff, cap * sizeof(*m->key));
+	memset(m->slot, 0xff, cap * sizeof(*m->slot));	/* every key PFNMAP_EMPTY */
 	m->mask = cap - 1;
 	m->count = 0;
 	return 0;
@@ -31,17 +27,16 @@ int pfnmap_init(struct pfnmap *m, size_t initial)
 
 void pfnmap_free(struct pfnmap *m)
 {
-	free(m->key);
-	free(m->val);
+	free(m->slot);
 	memset(m, 0, sizeof(*m));
 }
 
 uint64_t *pfnmap_get(const struct pfnmap *m, uint64_t key)
 {
 	for (size_t i = hash(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (m->key[i] == key)
-			return &m->val[i];
-		if (m->key[i] == PFNMAP_EMPTY)
+		if (m->slot[i].key == key)
+			return &m->slot[i].val;
+		if (m->slot[i].key == PFNMAP_EMPTY)
 			return NULL;
 	}
 }
@@ -54,8 +49,8 @@ static int grow(struct pfnmap *m)
 	if (pfnmap_init(&n, cap / 2) < 0)
 		return -1;
 	for (size_t i = 0; i <= m->mask; i++)
-		if (m->key[i] != PFNMAP_EMPTY)
-			pfnmap_put(&n, m->key[i], m->val[i]);
+		if (m->slot[i].key != PFNMAP_EMPTY)
+			pfnmap_put(&n, m->slot[i].key, m->slot[i].val);
 	pfnmap_free(m);
 	*m = n;
 	return 0;
@@ -66,13 +61,13 @@ int pfnmap_put(struct pfnmap *m, uint64_t key, uint64_t val)
 	if ((m->count + 1) * 4 > (m->mask + 1) * 3 && grow(m) < 0)
 		return -1;
 	for (size_t i = hash(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (m->key[i] == key) {
-			m->val[i] = val;
+		if (m->slot[i].key == key) {
+			m->slot[i].val = val;
 			return 0;
 		}
-		if (m->key[i] == PFNMAP_EMPTY) {
-			m->key[i] = key;
-			m->val[i] = val;
+		if (m->slot[i].key == PFNMAP_EMPTY) {
+			m->slot[i].key = key;
+			m->slot[i].val = val;
 			m->count++;
 			return 0;
 		}
@@ -84,27 +79,26 @@ int pfnmap_del(struct pfnmap *m, uint64_t key, uint64_t *old)
 	size_t i = hash(key) & m->mask;
 
 	for (;; i = (i + 1) & m->mask) {
-		if (m->key[i] == PFNMAP_EMPTY)
+		if (m->slot[i].key == PFNMAP_EMPTY)
 			return 0;
-		if (m->key[i] == key)
+		if (m->slot[i].key == key)
 			break;
 	}
 	if (old)
-		*old = m->val[i];
+		*old = m->slot[i].val;
 	/* Backward-shift deletion (Knuth 6.4 algorithm R). */
 	for (size_t j = i;;) {
 		j = (j + 1) & m->mask;
-		if (m->key[j] == PFNMAP_EMPTY)
+		if (m->slot[j].key == PFNMAP_EMPTY)
 			break;
-		size_t home = hash(m->key[j]) & m->mask;
+		size_t home = hash(m->slot[j].key) & m->mask;
 		/* Move j into the hole at i unless its home lies cyclically in (i, j]. */
 		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
-			m->key[i] = m->key[j];
-			m->val[i] = m->val[j];
+			m->slot[i] = m->slot[j];
 			i = j;
 		}
 	}
-	m->key[i] = PFNMAP_EMPTY;
+	m->slot[i].key = PFNMAP_EMPTY;
 	m->count--;
 	return 1;
 }
@@ -112,10 +106,10 @@ int pfnmap_del(struct pfnmap *m, uint64_t key, uint64_t *old)
 int pfnmap_next(const struct pfnmap *m, size_t *iter, uint64_t *key, uint64_t *val)
 {
 	for (size_t i = *iter; i <= m->mask; i++)
-		if (m->key[i] != PFNMAP_EMPTY) {
-			*key = m->key[i];
+		if (m->slot[i].key != PFNMAP_EMPTY) {
+			*key = m->slot[i].key;
 			if (val)
-				*val = m->val[i];
+				*val = m->slot[i].val;
 			*iter = i + 1;
 			return 1;
 		}

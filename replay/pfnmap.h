@@ -5,7 +5,8 @@
  * Used for the recorded-pfn -> model-block map of the engine and the live
  * set of `info`.  Linear probing with backward-shift deletion: no
  * tombstones, so a long replay with billions of alloc/free pairs does not
- * degrade.  Memory is proportional to live entries, not to trace length.
+ * degrade.  Key and value share a slot (one cache line serves a lookup).
+ * Memory is proportional to live entries, not to trace length.
  */
 #ifndef FR_PFNMAP_H
 #define FR_PFNMAP_H
@@ -15,9 +16,13 @@
 
 #define PFNMAP_EMPTY UINT64_MAX
 
+struct pfnmap_slot {
+	uint64_t key;		/* PFNMAP_EMPTY marks a free slot */
+	uint64_t val;
+};
+
 struct pfnmap {
-	uint64_t *key;		/* PFNMAP_EMPTY marks a free slot */
-	uint64_t *val;
+	struct pfnmap_slot *slot;
 	size_t mask;		/* capacity - 1 (power of two) */
 	size_t count;
 };
