@@ -1048,6 +1048,22 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Append n bytes (and keep a NUL after them) to the stats snapshot text. */
+static int stats_append(struct rec *R, const char *s, size_t n)
+{
+	if (R->stats.cap - R->stats.len <= n + 1) {
+		size_t ncap = (R->stats.cap + n) * 2;
+		char *np = realloc(R->stats.p, ncap);
+		if (!np)
+			return -1;
+		R->stats.p = np;
+		R->stats.cap = ncap;
+	}
+	memcpy(R->stats.p + R->stats.len, s, n + 1);
+	R->stats.len += n;
+	return 0;
+}
+
 /* The per-CPU stats files, as `grep -H . per_cpu/cpu*\/stats` prints them. */
 static int collect_stats(struct rec *R, struct fr_error *err)
 {
@@ -1073,18 +1089,10 @@ static int collect_stats(struct rec *R, struct fr_error *err)
 			char line[4600];
 			int n = snprintf(line, sizeof(line), "%s/per_cpu/cpu%d/stats:%.*s\n", R->inst_path, c,
 					 (int)ll, l);
-			if (R->stats.cap - R->stats.len <= (size_t)n + 1) {
-				size_t ncap = (R->stats.cap + (size_t)n) * 2;
-				char *np = realloc(R->stats.p, ncap);
-				if (!np) {
-					free(t);
-					return fr_err(err, "out of memory");
-				}
-				R->stats.p = np;
-				R->stats.cap = ncap;
+			if (stats_append(R, line, (size_t)n) < 0) {
+				free(t);
+				return fr_err(err, "out of memory");
 			}
-			memcpy(R->stats.p + R->stats.len, line, (size_t)n + 1);
-			R->stats.len += (size_t)n;
 			l = nl ? nl + 1 : NULL;
 		}
 		free(t);
@@ -1095,16 +1103,8 @@ static int collect_stats(struct rec *R, struct fr_error *err)
 		int n = snprintf(line, sizeof(line),
 				 "fragreplay: kpageflags.end read with tracing on, trace_clock mono ns %" PRIu64
 				 " to %" PRIu64 "\n", R->kpf_end_begin_ns, R->kpf_end_done_ns);
-		if (R->stats.cap - R->stats.len <= (size_t)n + 1) {
-			size_t ncap = (R->stats.cap + (size_t)n) * 2;
-			char *np = realloc(R->stats.p, ncap);
-			if (!np)
-				return fr_err(err, "out of memory");
-			R->stats.p = np;
-			R->stats.cap = ncap;
-		}
-		memcpy(R->stats.p + R->stats.len, line, (size_t)n + 1);
-		R->stats.len += (size_t)n;
+		if (stats_append(R, line, (size_t)n) < 0)
+			return fr_err(err, "out of memory");
 	}
 	return 0;
 }
