@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "bitmap.h"
 #include "engine.h"
 
 static const char *const engine_counter_names[NR_ENGINE_COUNTERS] = {
@@ -374,9 +375,6 @@ static uint64_t end_snapshot_begin(const struct fr_meta *meta)
  * real kernels allocate through paths that emit no mm_page_alloc (bulk,
  * compaction, contig ranges), which look exactly like double frees.
  */
-#define BM_TEST(bm, i) (((bm)[(i) >> 6] >> ((i) & 63)) & 1)
-#define BM_SET(bm, i) ((bm)[(i) >> 6] |= 1ull << ((i) & 63))
-#define BM_CLR(bm, i) ((bm)[(i) >> 6] &= ~(1ull << ((i) & 63)))
 
 static void strict_check(struct fr_replay *r, const struct fr_event *e, unsigned order)
 {
@@ -386,25 +384,25 @@ static void strict_check(struct fr_replay *r, const struct fr_event *e, unsigned
 		return;
 	for (uint64_t p = e->pfn; p < e->pfn + (1ull << order) && p < end; p++) {
 		if (e->kind == FR_EV_ALLOC) {
-			if (BM_TEST(r->live_bm, p)) {
+			if (bm_test(r->live_bm, p)) {
 				snprintf(r->strict_err, sizeof(r->strict_err),
 					 "event %llu (t=%.9f s): allocation of pfn %#llx order %u overlaps a live block at pfn %#llx",
 					 (unsigned long long)r->st.events, (double)e->ts / 1e9,
 					 (unsigned long long)e->pfn, order, (unsigned long long)p);
 				return;
 			}
-			BM_SET(r->live_bm, p);
-			BM_CLR(r->freed_bm, p);
+			bm_set(r->live_bm, p);
+			bm_clr(r->freed_bm, p);
 		} else {
-			if (BM_TEST(r->freed_bm, p) && !BM_TEST(r->live_bm, p)) {
+			if (bm_test(r->freed_bm, p) && !bm_test(r->live_bm, p)) {
 				snprintf(r->strict_err, sizeof(r->strict_err),
 					 "event %llu (t=%.9f s): double free of pfn %#llx (freed earlier, not allocated since)",
 					 (unsigned long long)r->st.events, (double)e->ts / 1e9,
 					 (unsigned long long)p);
 				return;
 			}
-			BM_CLR(r->live_bm, p);
-			BM_SET(r->freed_bm, p);
+			bm_clr(r->live_bm, p);
+			bm_set(r->freed_bm, p);
 		}
 	}
 }

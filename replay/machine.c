@@ -28,10 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bitmap.h"
 #include "machine.h"
 
-#define BIT_SET(bm, i) ((bm)[(i) >> 6] |= 1ull << ((i) & 63))
-#define BIT_TEST(bm, i) (((bm)[(i) >> 6] >> ((i) & 63)) & 1)
 
 static int grow_bitmaps(struct fr_prepass *pp, uint64_t pfn)
 {
@@ -121,18 +120,18 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *s
 				continue;
 			if (grow_bitmaps(pp, e->pfn + pages) < 0)
 				return fr_err(err, "out of memory");
-			if (BIT_TEST(pp->touched, e->pfn))
+			if (bm_test(pp->touched, e->pfn))
 				continue;
 			if (e->kind == FR_EV_ALLOC) {
 				for (uint64_t p = e->pfn; p < e->pfn + pages; p++)
-					if (!BIT_TEST(pp->touched, p)) {
-						BIT_SET(pp->touched, p);
-						BIT_SET(pp->first_alloc, p);
+					if (!bm_test(pp->touched, p)) {
+						bm_set(pp->touched, p);
+						bm_set(pp->first_alloc, p);
 					}
 			} else {
 				pfnmap_put(&pp->first_free, e->pfn, e->kind == FR_EV_FREE ? e->order : 0);
 				for (uint64_t p = e->pfn; p < e->pfn + pages; p++)
-					BIT_SET(pp->touched, p);
+					bm_set(pp->touched, p);
 			}
 		}
 	}
@@ -280,16 +279,16 @@ static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, cons
 	}
 	/* trace corrections (see the file comment) */
 	for (uint64_t p = 0; p < end && p < pp->end; p++) {
-		if (!BIT_TEST(pp->touched, p))
+		if (!bm_test(pp->touched, p))
 			continue;
-		if (BIT_TEST(pp->first_alloc, p) && cls[p] != C_FREE) {
+		if (bm_test(pp->first_alloc, p) && cls[p] != C_FREE) {
 			if (cls[p] != C_HOLE)
 				mc->kpf_pcp_guess++;
 			cls[p] = C_FREE;
-		} else if (!BIT_TEST(pp->first_alloc, p) && cls[p] == C_FREE) {
+		} else if (!bm_test(pp->first_alloc, p) && cls[p] == C_FREE) {
 			mc->kpf_late_alloc++;
 			cls[p] = C_MOV;
-		} else if (!BIT_TEST(pp->first_alloc, p) && cls[p] == C_HOLE) {
+		} else if (!bm_test(pp->first_alloc, p) && cls[p] == C_HOLE) {
 			cls[p] = C_MOV;	/* the trace frees it, so it exists */
 		}
 	}
