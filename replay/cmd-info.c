@@ -59,10 +59,18 @@ static void usage(FILE *f)
 
 static void note_lost(struct info *in, uint32_t cpu, uint64_t n)
 {
+	if (cpu >= FR_MAX_CPUS)
+		return;
 	if (cpu >= in->nlost) {
 		uint32_t nn = cpu + 1;
-		in->lost = realloc(in->lost, nn * sizeof(*in->lost));
-		in->lost_unknown = realloc(in->lost_unknown, nn * sizeof(*in->lost_unknown));
+		uint64_t *a = realloc(in->lost, nn * sizeof(*a)), *b;
+		if (!a)
+			return;
+		in->lost = a;
+		b = realloc(in->lost_unknown, nn * sizeof(*b));
+		if (!b)
+			return;
+		in->lost_unknown = b;
 		for (uint32_t i = in->nlost; i < nn; i++)
 			in->lost[i] = in->lost_unknown[i] = 0;
 		in->nlost = nn;
