@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"order), so frees always match live blocks and `replay -p recorded` replays\n"
 		"the trace exactly. A zoneinfo.start snapshot describing that zone (spans,\n"
 		"watermarks, per-CPU batch and high) is embedded, so a replay gets the exact\n"
-		"geometry without --mem. The trace is streamed to disk: memory is 8 bytes per\n"
+		"geometry without --mem. The trace is streamed to disk: memory is 6 bytes per\n"
 		"page of SIZE plus 8-16 bytes per live block.\n"
 		"\n"
 		"Options:\n"
@@ -242,9 +242,9 @@ int cmd_synth(int argc, char **argv)
 			return fr_usage_error("synth", "--mem '%s': at least 64 MiB", mem_arg);
 		if (o.mem_bytes > (64ull << 40))
 			return fr_usage_error("synth", "--mem '%s': at most 64 TiB", mem_arg);
-		/* the placement model takes 8 bytes per page: refuse before the OOM killer does */
+		/* the placement model takes 6 bytes per page: refuse before the OOM killer does */
 		long np = sysconf(_SC_PHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
-		double need = (double)(o.mem_bytes / 4096) * 8.0, have = (double)np * (double)ps;
+		double need = (double)(o.mem_bytes / 4096) * 6.0, have = (double)np * (double)ps;
 		if (np > 0 && ps > 0 && need > 0.9 * have)
 			return fr_usage_error("synth", "--mem '%s': the placement model needs %.1f GiB, this machine has %.1f GiB",
 					      mem_arg, need / (1 << 30), have / (1 << 30));

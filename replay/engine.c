@@ -96,7 +96,7 @@ static uint64_t lookup_head(struct fr_run *run, uint64_t rec)
 	if (v)
 		return *v;
 	if (rec < m->geo.end_pfn) {
-		uint64_t w = m->page[rec];
+		uint64_t w = pw_get(m, rec);
 		if (PW_STATE(w) == PW_ALLOC && PW_REC(w) == rec)
 			return rec;
 	}
@@ -108,16 +108,16 @@ static uint64_t lookup_head(struct fr_run *run, uint64_t rec)
 static uint64_t split_alloc(struct fr_run *run, uint64_t b, uint64_t rec, uint64_t want, unsigned order)
 {
 	struct fr_model *m = run->m;
-	uint64_t w = m->page[b];
+	uint64_t w = pw_get(m, b);
 	unsigned o = PW_ORDER(w);
-	uint64_t keep = w & ~((uint64_t)0xf | (((1ull << 48) - 1) << 11));
+	uint64_t keep = w & ~((uint64_t)0xf | PW_MKREC(PW_REC_MASK));
 
 	while (o > order) {
 		o--;
 		uint64_t half = 1ull << o;
 		/* both halves stay allocated with the same content */
-		m->page[b] = keep | o | ((rec & ((1ull << 48) - 1)) << 11);
-		m->page[b + half] = keep | o | (((rec + half) & ((1ull << 48) - 1)) << 11);
+		pw_set(m, b, keep | o | PW_MKREC(rec));
+		pw_set(m, b + half, keep | o | PW_MKREC(rec + half));
 		if (b + half != rec + half)
 			pfnmap_put(&run->map, rec + half, b + half);
 		if (want >= rec + half) {
@@ -132,7 +132,7 @@ static uint64_t split_alloc(struct fr_run *run, uint64_t b, uint64_t rec, uint64
 static void do_free(struct fr_run *run, uint64_t b, uint64_t rec, unsigned cpu, uint64_t ts)
 {
 	struct fr_model *m = run->m;
-	unsigned order = PW_ORDER(m->page[b]);
+	unsigned order = PW_ORDER(pw_get(m, b));
 
 	if (b != rec)
 		pfnmap_del(&run->map, rec, NULL);
@@ -148,7 +148,7 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 	uint64_t b = lookup_head(run, rec);
 
 	if (b != FRP_NONE) {
-		unsigned bo = PW_ORDER(m->page[b]);
+		unsigned bo = PW_ORDER(pw_get(m, b));
 		if (bo > order) {
 			run->ctr[C_PARTIAL_FREES]++;
 			b = split_alloc(run, b, rec, rec, order);
@@ -158,8 +158,8 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 			/* a free larger than the block: free what else lies in the range */
 			for (uint64_t p = rec + (1ull << bo); p < rec + (1ull << order);) {
 				uint64_t b2 = lookup_head(run, p);
-				if (b2 != FRP_NONE && p + (1ull << PW_ORDER(m->page[b2])) <= rec + (1ull << order)) {
-					unsigned o2 = PW_ORDER(m->page[b2]);
+				if (b2 != FRP_NONE && p + (1ull << PW_ORDER(pw_get(m, b2))) <= rec + (1ull << order)) {
+					unsigned o2 = PW_ORDER(pw_get(m, b2));
 					do_free(run, b2, p, cpu, ts);
 					p += 1ull << o2;
 				} else {
@@ -177,7 +177,7 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 		uint64_t cb = lookup_head(run, c);
 		if (cb == FRP_NONE)
 			continue;
-		unsigned co = PW_ORDER(m->page[cb]);
+		unsigned co = PW_ORDER(pw_get(m, cb));
 		if (rec - c < (1ull << co) && order < co) {
 			run->ctr[C_PARTIAL_FREES]++;
 			uint64_t piece = split_alloc(run, cb, c, rec, order);
@@ -259,7 +259,7 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels
 		note_label(run, labels, 0xff);
 		return;
 	}
-	if (b >= m->geo.end_pfn || PW_STATE(m->page[b]) != PW_TAKEN || PW_ORDER(m->page[b]) != e->order) {
+	if (b >= m->geo.end_pfn || PW_STATE(pw_get(m, b)) != PW_TAKEN || PW_ORDER(pw_get(m, b)) != e->order) {
 		run->ctr[C_BAD_PLACEMENTS]++;
 		note_label(run, labels, 0xff);
 		if (!run->violation[0])

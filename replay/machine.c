@@ -82,7 +82,7 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *s
 			 * emits pcpu_drain with get_pfnblock_migratetype(): both show a
 			 * pageblock's label, which kpageflags cannot. */
 			if ((e->kind == FR_EV_ZONE_LOCKED || e->kind == FR_EV_PCPU_DRAIN) &&
-			    e->pfn < (1ull << 40) && e->mt >= 0 && e->mt < FR_MT_NTYPES) {
+			    e->pfn < M_MAX_PFN && e->mt >= 0 && e->mt < FR_MT_NTYPES) {
 				if (grow_bitmaps(pp, e->pfn + 1) < 0)
 					return fr_err(err, "out of memory");
 				if (pp->pb_label[e->pfn >> 9] == 0xff) {
@@ -116,7 +116,7 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *s
 				pp->max_ev_ts = e->ts;
 				pp->max_ev_order = e->kind == FR_EV_FREE_BATCHED ? 0 : e->order;
 			}
-			if (e->pfn >= (1ull << 40))
+			if (e->pfn >= M_MAX_PFN)	/* refused in fr_machine_build() */
 				continue;
 			if (grow_bitmaps(pp, e->pfn + pages) < 0)
 				return fr_err(err, "out of memory");
@@ -244,25 +244,39 @@ static void apply_trace_labels(struct fr_machine *mc, const struct fr_prepass *p
 		}
 }
 
-static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
-			 struct fr_error *err)
+/* Page classes from kpageflags, 2 bits per page (C_HOLE is 0). */
+static inline unsigned cls_get(const uint64_t *cls, uint64_t p)
 {
-	struct fr_model *m = mc->model;
-	unsigned pbo = m->geo.pageblock_order;
-	uint64_t pbn = 1ull << pbo, end = m->geo.end_pfn;
-	uint8_t *cls = malloc(end);	/* one byte per page, freed before replay */
+	return (unsigned)(cls[p >> 5] >> ((p & 31) * 2)) & 3;
+}
+
+static inline void cls_set(uint64_t *cls, uint64_t p, unsigned c)
+{
+	unsigned sh = (unsigned)(p & 31) * 2;
+	cls[p >> 5] = (cls[p >> 5] & ~(3ull << sh)) | ((uint64_t)c << sh);
+}
+
+/*
+ * Classify every page of [0, end) from kpageflags.start, then apply the
+ * trace corrections (see the file comment).  Runs before the model exists,
+ * so that the prepass bitmaps are gone when it is built: 0.25 bytes per page
+ * instead of 1 byte of classes plus the bitmaps next to the model.
+ */
+static uint64_t *classify_kpf(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
+			      uint64_t end, struct fr_error *err)
+{
+	uint64_t pbn = 1ull << meta->pageblock_order;
+	uint64_t *cls = calloc(end / 32 + 1, sizeof(*cls));	/* all C_HOLE */
 	uint64_t *flags = malloc(pbn * sizeof(*flags));
 	struct fr_kpf_reader *r = fr_kpf_open(&meta->snaps.blob[FR_SNAP_KPAGEFLAGS_START], err);
 	uint64_t pfn = 0;
-	int rc = -1;
+	int ok = 0;
 
 	if (!cls || !flags || !r) {
-		if (!r)
-			goto out;
-		fr_err(err, "out of memory");
+		if (r)
+			fr_err(err, "out of memory");
 		goto out;
 	}
-	memset(cls, C_HOLE, end);
 	while (pfn < end) {
 		long n = fr_kpf_read(r, flags, pbn - (pfn & (pbn - 1)), err);
 		if (n < 0)
@@ -273,29 +287,75 @@ static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, cons
 		for (long i = 0; i < n; i++)
 			if (flags[i])
 				allzero = 0;
-		for (long i = 0; i < n && pfn + (uint64_t)i < end; i++)
-			cls[pfn + i] = allzero && n == (long)pbn ? C_HOLE : (uint8_t)classify(flags[i]);
+		if (!(allzero && n == (long)pbn))
+			for (long i = 0; i < n && pfn + (uint64_t)i < end; i++)
+				cls_set(cls, pfn + (uint64_t)i, (unsigned)classify(flags[i]));
 		pfn += (uint64_t)n;
 	}
 	/* trace corrections (see the file comment) */
 	for (uint64_t p = 0; p < end && p < pp->end; p++) {
 		if (!bm_test(pp->touched, p))
 			continue;
-		if (bm_test(pp->first_alloc, p) && cls[p] != C_FREE) {
-			if (cls[p] != C_HOLE)
+		unsigned c = cls_get(cls, p);
+		if (bm_test(pp->first_alloc, p) && c != C_FREE) {
+			if (c != C_HOLE)
 				mc->kpf_pcp_guess++;
-			cls[p] = C_FREE;
-		} else if (!bm_test(pp->first_alloc, p) && cls[p] == C_FREE) {
+			cls_set(cls, p, C_FREE);
+		} else if (!bm_test(pp->first_alloc, p) && c == C_FREE) {
 			mc->kpf_late_alloc++;
-			cls[p] = C_MOV;
-		} else if (!bm_test(pp->first_alloc, p) && cls[p] == C_HOLE) {
-			cls[p] = C_MOV;	/* the trace frees it, so it exists */
+			cls_set(cls, p, C_MOV);
+		} else if (!bm_test(pp->first_alloc, p) && c == C_HOLE) {
+			cls_set(cls, p, C_MOV);	/* the trace frees it, so it exists */
 		}
 	}
-	/* presence */
-	for (uint64_t p = 0; p < end; p++)
-		if (cls[p] != C_HOLE && model_zone_of(m, p) >= 0)
-			model_seed_present(m, p);
+	ok = 1;
+out:
+	fr_kpf_close(r);
+	free(flags);
+	if (!ok) {
+		free(cls);
+		return NULL;
+	}
+	return cls;
+}
+
+/* Pages of class C_UNMOV and C_MOV in [base, base + n). */
+static void count_classes(const uint64_t *cls, uint64_t base, uint64_t n, uint32_t *nm, uint32_t *mv)
+{
+	const uint64_t lo = 0x5555555555555555ull;
+	uint64_t p = base;
+
+	*nm = *mv = 0;
+	if (!(base & 31) && !(n & 31)) {
+		for (; p < base + n; p += 32) {
+			uint64_t w = cls[p >> 5];
+			*nm += (uint32_t)__builtin_popcountll(w & (w >> 1) & lo);	/* 3 */
+			*mv += (uint32_t)__builtin_popcountll((w >> 1) & ~w & lo);	/* 2 */
+		}
+		return;
+	}
+	for (; p < base + n; p++) {
+		unsigned c = cls_get(cls, p);
+		*nm += c == C_UNMOV;
+		*mv += c == C_MOV;
+	}
+}
+
+static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
+			 const uint64_t *cls, struct fr_error *err)
+{
+	struct fr_model *m = mc->model;
+	unsigned pbo = m->geo.pageblock_order;
+	uint64_t pbn = 1ull << pbo, end = m->geo.end_pfn;
+
+	/* presence: runs of pages that are not holes */
+	for (uint64_t p = 0; p < end;) {
+		uint64_t q = p;
+		while (q < end && cls_get(cls, q) != C_HOLE)
+			q++;
+		model_seed_present_range(m, p, q);
+		p = q + 1;
+	}
 	/* labels: per zone, rank pageblocks by non-movable pages */
 	{
 		struct fr_pagetypeinfo pti;
@@ -305,21 +365,16 @@ static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, cons
 		free(txt);
 		uint64_t npb = m->geo.nr_pageblocks;
 		struct rank *rk = malloc(npb * sizeof(*rk));
-		if (!rk) {
-			fr_err(err, "out of memory");
-			goto out;
-		}
+		if (!rk)
+			return fr_err(err, "out of memory");
 		for (int z = 0; z < mc->nzones; z++) {
 			uint64_t nr = 0;
 			for (uint64_t b = 0; b < npb; b++) {
 				uint64_t base = b << pbo;
 				if (model_zone_of(m, base) != z || !m->pb[b].npresent)
 					continue;
-				uint32_t nm = 0, mv = 0;
-				for (uint64_t p = base; p < base + pbn; p++) {
-					nm += cls[p] == C_UNMOV;
-					mv += cls[p] == C_MOV;
-				}
+				uint32_t nm, mv;
+				count_classes(cls, base, pbn, &nm, &mv);
 				rk[nr].nonmov = nm;
 				rk[nr].pb = (uint32_t)b;
 				nr++;
@@ -341,44 +396,62 @@ static int seed_from_kpf(struct fr_machine *mc, const struct fr_meta *meta, cons
 	apply_trace_labels(mc, pp);
 	/* allocated pages */
 	for (uint64_t p = 0; p < end; p++) {
-		if (cls[p] != C_MOV && cls[p] != C_UNMOV)
+		unsigned c = cls_get(cls, p);
+		if (c != C_MOV && c != C_UNMOV)
 			continue;
-		if (PW_STATE(m->page[p]) != PW_TAKEN)
+		if (PW_STATE(pw_get(m, p)) != PW_TAKEN)
 			continue;
-		int mt = cls[p] == C_MOV ? FRP_MT_MOVABLE
+		int mt = c == C_MOV ? FRP_MT_MOVABLE
 			 : m->pb[p >> pbo].label == FRP_MT_RECLAIMABLE ? FRP_MT_RECLAIMABLE : FRP_MT_UNMOVABLE;
 		model_seed_alloc(m, p, 0, mt);
 		mc->seeded_alloc_pages++;
 	}
 	snprintf(mc->init_source, sizeof(mc->init_source), "kpageflags");
-	rc = 0;
-out:
-	fr_kpf_close(r);
-	free(cls);
-	free(flags);
-	return rc;
+	return 0;
 }
 
-static void seed_from_trace(struct fr_machine *mc, const struct fr_prepass *pp)
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The prepass's first frees as pfn << 4 | order, in ascending pfn order
+ * (the seeding below does not depend on the map's layout). */
+static uint64_t *first_frees(const struct fr_prepass *pp, size_t *n)
+{
+	uint64_t *v = malloc((pp->first_free.count ? pp->first_free.count : 1) * sizeof(*v));
+	uint64_t k, o;
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t it = 0; pfnmap_next(&pp->first_free, &it, &k, &o);)
+		v[(*n)++] = k << 4 | (o & 15);
+	qsort(v, *n, sizeof(*v), cmp_u64);
+	return v;
+}
+
+static void seed_from_trace(struct fr_machine *mc, const struct fr_prepass *pp, const uint64_t *ff, size_t nff)
 {
 	struct fr_model *m = mc->model;
-	uint64_t k, v;
 
-	for (uint64_t p = 0; p < m->geo.end_pfn; p++)
-		if (model_zone_of(m, p) >= 0)
-			model_seed_present(m, p);
+	model_seed_present_range(m, 0, m->geo.end_pfn);
 	apply_trace_labels(mc, pp);
-	for (size_t it = 0; pfnmap_next(&pp->first_free, &it, &k, &v);) {
-		unsigned order = (unsigned)v;
+	for (size_t i = 0; i < nff; i++) {
+		uint64_t k = ff[i] >> 4;
+		unsigned order = (unsigned)(ff[i] & 15);
 		if (k >= m->geo.end_pfn || (k & ((1ull << order) - 1)))
 			order = 0;
 		int ok = k + (1ull << order) <= m->geo.end_pfn;
-		for (uint64_t p = k; ok && p < k + (1ull << order); p++)
-			if (PW_STATE(m->page[p]) != PW_TAKEN || PW_ORDER(m->page[p]) != 0 ||
-			    (p != k && m->page[p] != m->page[k]))
+		uint64_t wk = k < m->geo.end_pfn ? pw_get(m, k) : 0;
+		for (uint64_t p = k; ok && p < k + (1ull << order); p++) {
+			uint64_t wp = pw_get(m, p);
+			if (PW_STATE(wp) != PW_TAKEN || PW_ORDER(wp) != 0 || wp != wk)
 				ok = 0;
+		}
 		if (!ok) {
-			if (k < m->geo.end_pfn && PW_STATE(m->page[k]) == PW_TAKEN && PW_ORDER(m->page[k]) == 0) {
+			if (k < m->geo.end_pfn && PW_STATE(wk) == PW_TAKEN && PW_ORDER(wk) == 0) {
 				model_seed_alloc(m, k, 0, FRP_MT_MOVABLE);
 				mc->seeded_alloc_pages++;
 			}
@@ -390,37 +463,81 @@ static void seed_from_trace(struct fr_machine *mc, const struct fr_prepass *pp)
 	snprintf(mc->init_source, sizeof(mc->init_source), "trace");
 }
 
-int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
+/* What seeding needs of the prepass is taken out before the model is built;
+ * the rest (pageblock labels, counts) stays. */
+static void drop_prepass_maps(struct fr_prepass *pp)
+{
+	free(pp->touched);
+	free(pp->first_alloc);
+	pp->touched = pp->first_alloc = NULL;
+	pfnmap_free(&pp->first_free);
+}
+
+int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, struct fr_prepass *pp,
 		     const struct fr_machine_opts *o, struct fr_error *err)
 {
+	uint64_t *cls = NULL, *ff = NULL, zend = 0, end;
+	size_t nff = 0;
+	int kpf = meta->snaps.blob[FR_SNAP_KPAGEFLAGS_START].data != NULL;
+
 	memset(mc, 0, sizeof(*mc));
 	if (pp->has_bad_order)
 		return fr_err(err, "%s: event %llu (t=%.9f s): order %u at pfn %#llx is above MAX_PAGE_ORDER 10",
 			      meta->path, (unsigned long long)pp->bad_order_index, (double)pp->bad_order_ts / 1e9,
 			      pp->bad_order, (unsigned long long)pp->bad_order_pfn);
+	if (pp->pfn_max >= M_MAX_PFN)
+		return fr_err(err, "%s: event %llu (t=%.9f s): pfn %#llx is beyond the model's limit of 2^%d pages (512 TiB of 4 KiB pages)",
+			      meta->path, (unsigned long long)pp->max_ev_index, (double)pp->max_ev_ts / 1e9,
+			      (unsigned long long)pp->max_ev_pfn, M_REC_BITS);
+	if (meta->spb_order > M_MAX_SPB_ORDER)
+		return fr_err(err, "%s: superpageblock order %u is above %d (1 GiB of 4 KiB pages), the largest the model links",
+			      meta->path, meta->spb_order, M_MAX_SPB_ORDER);
+	if (meta->max_order >= M_NORD || meta->pageblock_order > 15 || meta->max_order > meta->spb_order ||
+	    meta->pageblock_order > meta->spb_order)
+		return fr_err(err, "%s: cannot build a model of this machine (geometry out of range: max_order %u, pageblock_order %u, spb_order %u)",
+			      meta->path, meta->max_order, meta->pageblock_order, meta->spb_order);
 	if (zones_from_meta(mc, meta, pp, o, err) < 0)
 		return -1;
-	mc->model = model_create(mc->zones, mc->nzones, pp->max_cpu + 1 > meta->nr_cpus ? pp->max_cpu + 1 : meta->nr_cpus,
-				 meta->pageblock_order, meta->max_order,
-				 meta->spb_order > 19 ? 19 : meta->spb_order);
-	if (!mc->model)
-		return fr_err(err, "%s: cannot build a model of this machine (zones or geometry out of range, or out of memory)",
-			      meta->path);
-	uint64_t zend = 0;
-	for (int z = 0; z < mc->nzones; z++)
+	for (int z = 0; z < mc->nzones; z++) {
+		if (mc->zones[z].end_pfn > M_MAX_PFN)
+			return fr_err(err, "%s: zone %s ends at pfn %#llx, beyond the model's limit of 2^%d pages (512 TiB of 4 KiB pages)",
+				      meta->path, mc->zones[z].name, (unsigned long long)mc->zones[z].end_pfn, M_REC_BITS);
 		if (mc->zones[z].end_pfn > zend)
 			zend = mc->zones[z].end_pfn;
+	}
 	if (pp->pfn_max != 0 && pp->pfn_max >= zend)
 		return fr_err(err, "%s: event %llu (t=%.9f s): pfn %#llx order %u lies beyond the machine (last pfn %#llx%s)",
 			      meta->path, (unsigned long long)pp->max_ev_index, (double)pp->max_ev_ts / 1e9,
 			      (unsigned long long)pp->max_ev_pfn, pp->max_ev_order,
 			      (unsigned long long)(zend - 1),
 			      o && o->mem_bytes ? ", from --mem" : meta->snaps.blob[FR_SNAP_ZONEINFO_START].data ? ", from zoneinfo.start" : "");
-	if (meta->snaps.blob[FR_SNAP_KPAGEFLAGS_START].data) {
-		if (seed_from_kpf(mc, meta, pp, err) < 0)
+	end = (zend + (1ull << meta->max_order) - 1) & ~((1ull << meta->max_order) - 1);	/* as model_create() */
+	if (kpf) {
+		cls = classify_kpf(mc, meta, pp, end, err);
+		if (!cls)
 			return -1;
 	} else {
-		seed_from_trace(mc, pp);
+		ff = first_frees(pp, &nff);
+		if (!ff)
+			return fr_err(err, "out of memory");
+	}
+	drop_prepass_maps(pp);
+	mc->model = model_create(mc->zones, mc->nzones, pp->max_cpu + 1 > meta->nr_cpus ? pp->max_cpu + 1 : meta->nr_cpus,
+				 meta->pageblock_order, meta->max_order, meta->spb_order);
+	if (!mc->model) {
+		free(cls);
+		free(ff);
+		return fr_err(err, "%s: cannot build a model of this machine (zones or geometry out of range, or out of memory)",
+			      meta->path);
+	}
+	if (kpf) {
+		int rc = seed_from_kpf(mc, meta, pp, cls, err);
+		free(cls);
+		if (rc < 0)
+			return -1;
+	} else {
+		seed_from_trace(mc, pp, ff, nff);
+		free(ff);
 	}
 	model_seed_finish(mc->model);
 	for (uint64_t b = 0; b < mc->model->geo.nr_pageblocks; b++) {
@@ -449,7 +566,7 @@ struct fr_model *model_clone(const struct fr_model *m)
 	if (!c)
 		return NULL;
 	*c = *m;
-	c->page = malloc(m->geo.end_pfn * sizeof(*c->page));
+	c->page = model_page_alloc(m->geo.end_pfn);
 	c->pb = malloc(m->geo.nr_pageblocks * sizeof(*c->pb));
 	c->spb = malloc((m->geo.nr_spbs ? m->geo.nr_spbs : 1) * sizeof(*c->spb));
 	c->pcp = calloc(npcp, sizeof(*c->pcp));
@@ -461,7 +578,7 @@ struct fr_model *model_clone(const struct fr_model *m)
 		free(c);
 		return NULL;
 	}
-	memcpy(c->page, m->page, m->geo.end_pfn * sizeof(*c->page));
+	memcpy(c->page, m->page, M_PAGE_BYTES(m->geo.end_pfn));
 	memcpy(c->pb, m->pb, m->geo.nr_pageblocks * sizeof(*c->pb));
 	memcpy(c->spb, m->spb, (m->geo.nr_spbs ? m->geo.nr_spbs : 1) * sizeof(*c->spb));
 	for (int z = 0; z < M_MAX_ZONES; z++)

@@ -51,7 +51,8 @@ struct fr_machine {
 int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *stop, struct fr_error *err);
 void fr_prepass_free(struct fr_prepass *pp);
 
-int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, const struct fr_prepass *pp,
+/* Frees the prepass's bitmaps and first-free map (they seed the model). */
+int fr_machine_build(struct fr_machine *mc, const struct fr_meta *meta, struct fr_prepass *pp,
 		     const struct fr_machine_opts *o, struct fr_error *err);
 void fr_machine_free(struct fr_machine *mc);
 

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include "hugepage.h"
 #include "model.h"
 
 #define SPB_NIL UINT32_MAX
@@ -50,12 +51,12 @@ static inline uint64_t mkword(unsigned state, unsigned order, int mt)
 
 static inline uint64_t set_next(uint64_t w, uint32_t v)
 {
-	return (w & ~((uint64_t)M_NIL << 11)) | ((uint64_t)v << 11);
+	return (w & ~((uint64_t)M_NIL << PW_NEXT_SHIFT)) | ((uint64_t)v << PW_NEXT_SHIFT);
 }
 
 static inline uint64_t set_prev(uint64_t w, uint32_t v)
 {
-	return (w & ~((uint64_t)M_NIL << 31)) | ((uint64_t)v << 31);
+	return (w & ~((uint64_t)M_NIL << PW_PREV_SHIFT)) | ((uint64_t)v << PW_PREV_SHIFT);
 }
 
 static inline int nonmovable(int mt)
@@ -205,7 +206,7 @@ static void list_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, i
 		uint32_t prev = s->tail[order][mt];
 		w = set_next(set_prev(w, prev), M_NIL);
 		if (prev != M_NIL)
-			m->page[s->base + prev] = set_next(m->page[s->base + prev], off);
+			pw_set(m, s->base + prev, set_next(pw_get(m, s->base + prev), off));
 		else
 			s->head[order][mt] = off;
 		s->tail[order][mt] = off;
@@ -213,12 +214,12 @@ static void list_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, i
 		uint32_t next = s->head[order][mt];
 		w = set_next(set_prev(w, M_NIL), next);
 		if (next != M_NIL)
-			m->page[s->base + next] = set_prev(m->page[s->base + next], off);
+			pw_set(m, s->base + next, set_prev(pw_get(m, s->base + next), off));
 		else
 			s->tail[order][mt] = off;
 		s->head[order][mt] = off;
 	}
-	m->page[pfn] = w;
+	pw_set(m, pfn, w);
 	if (!s->cnt[order][mt]++ && mt < 4)
 		s->free_mask |= 1ull << (mt * 16 + order);
 	m->zone[s->info.zone].zq_cnt[order][mt]++;
@@ -234,17 +235,17 @@ static void list_del(struct fr_model *m, uint64_t pfn)
 {
 	uint32_t si = pbof(m, pfn)->spb;
 	struct m_spb *s = &m->spb[si];
-	uint64_t w = m->page[pfn];
+	uint64_t w = pw_get(m, pfn);
 	unsigned order = PW_ORDER(w);
 	int mt = PW_MT(w);
 	uint32_t n = PW_NEXT(w), p = PW_PREV(w);
 
 	if (p != M_NIL)
-		m->page[s->base + p] = set_next(m->page[s->base + p], n);
+		pw_set(m, s->base + p, set_next(pw_get(m, s->base + p), n));
 	else
 		s->head[order][mt] = n;
 	if (n != M_NIL)
-		m->page[s->base + n] = set_prev(m->page[s->base + n], p);
+		pw_set(m, s->base + n, set_prev(pw_get(m, s->base + n), p));
 	else
 		s->tail[order][mt] = p;
 	if (!--s->cnt[order][mt] && mt < 4)
@@ -252,11 +253,20 @@ static void list_del(struct fr_model *m, uint64_t pfn)
 	m->zone[s->info.zone].zq_cnt[order][mt]--;
 	if (!s->cnt[order][mt])
 		zq_remove(m, si, order, mt);
-	m->page[pfn] = mkword(PW_TAKEN, order, mt);
+	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
 	account_free(m, pfn, order, -1);
 }
 
 /* ---- creation and seeding ---- */
+
+/* The page array, with transparent huge pages: policies touch it at random. */
+struct m_pw *model_page_alloc(uint64_t npages)
+{
+	struct m_pw *p = malloc(M_PAGE_BYTES(npages));
+
+	fr_advise_hugepages(p, M_PAGE_BYTES(npages));
+	return p;
+}
 
 struct fr_model *model_create(const struct m_zone_spec *zones, int nzones, unsigned nr_cpus,
 			      unsigned pageblock_order, unsigned max_order, unsigned spb_order)
@@ -264,7 +274,7 @@ struct fr_model *model_create(const struct m_zone_spec *zones, int nzones, unsig
 	struct fr_model *m;
 	uint64_t end = 0, nspb = 0, spb_pages = 1ull << spb_order;
 
-	if (nzones < 1 || nzones > M_MAX_ZONES || spb_order > 19 || max_order >= M_NORD ||
+	if (nzones < 1 || nzones > M_MAX_ZONES || spb_order > M_MAX_SPB_ORDER || max_order >= M_NORD ||
 	    pageblock_order > 15 || max_order > spb_order || pageblock_order > spb_order)
 		return NULL;
 	m = calloc(1, sizeof(*m));
@@ -277,6 +287,10 @@ struct fr_model *model_create(const struct m_zone_spec *zones, int nzones, unsig
 		nspb += (zones[i].end_pfn - base + spb_pages - 1) / spb_pages;
 	}
 	end = (end + (1ull << max_order) - 1) & ~((1ull << max_order) - 1);
+	if (end > M_MAX_PFN) {	/* recorded pfns are 37 bits in the page word */
+		free(m);
+		return NULL;
+	}
 	m->geo.page_shift = 12;
 	m->geo.pageblock_order = pageblock_order;
 	m->geo.max_order = max_order;
@@ -286,7 +300,7 @@ struct fr_model *model_create(const struct m_zone_spec *zones, int nzones, unsig
 	m->geo.nr_spbs = nspb;
 	m->geo.nr_pageblocks = end >> pageblock_order;
 	m->geo.end_pfn = end;
-	m->page = malloc(end * sizeof(*m->page));
+	m->page = model_page_alloc(end);
 	m->pb = calloc(m->geo.nr_pageblocks, sizeof(*m->pb));
 	m->spb = calloc(nspb ? nspb : 1, sizeof(*m->spb));
 	m->pcp = calloc((size_t)m->geo.nr_cpus * nzones * M_NPCP, sizeof(*m->pcp));
@@ -294,8 +308,14 @@ struct fr_model *model_create(const struct m_zone_spec *zones, int nzones, unsig
 		model_destroy(m);
 		return NULL;
 	}
-	for (uint64_t p = 0; p < end; p++)
-		m->page[p] = mkword(PW_HOLE, 0, 0);
+	/* every page a hole: one run of words, then doubling copies of it */
+	for (uint64_t p = 0; p < end && p < 4096; p++)
+		pw_set(m, p, mkword(PW_HOLE, 0, 0));
+	for (uint64_t done = end < 4096 ? end : 4096, n; done < end; done += n) {
+		n = done < end - done ? done : end - done;
+		memcpy(m->page + done, m->page, n * sizeof(struct m_pw));
+	}
+	memset((uint8_t *)m->page + end * sizeof(struct m_pw), 0, 2);	/* the tail padding */
 	for (uint64_t b = 0; b < m->geo.nr_pageblocks; b++) {
 		m->pb[b].spb = PB_NONE;
 		m->pb[b].label = FRP_MT_MOVABLE; /* memmap_init marks every block MOVABLE */
@@ -358,21 +378,51 @@ void model_seed_present(struct fr_model *m, uint64_t pfn)
 {
 	struct m_pb *pb = pbof(m, pfn);
 
-	if (pfn >= m->geo.end_pfn || pb->spb == PB_NONE || PW_STATE(m->page[pfn]) != PW_HOLE)
+	if (pfn >= m->geo.end_pfn || pb->spb == PB_NONE || PW_STATE(pw_get(m, pfn)) != PW_HOLE)
 		return;
-	m->page[pfn] = mkword(PW_TAKEN, 0, 0);
+	pw_set(m, pfn, mkword(PW_TAKEN, 0, 0));
 	pb->npresent++;
 	m->spb[pb->spb].info.usable_pages++;
 	m->usable_pages++;
 }
 
+/* model_seed_present() for every pfn of [lo, hi), a pageblock at a time. */
+void model_seed_present_range(struct fr_model *m, uint64_t lo, uint64_t hi)
+{
+	unsigned pbo = m->geo.pageblock_order;
+	const uint64_t taken = mkword(PW_TAKEN, 0, 0);
+
+	if (hi > m->geo.end_pfn)
+		hi = m->geo.end_pfn;
+	for (uint64_t p = lo; p < hi;) {
+		struct m_pb *pb = pbof(m, p);
+		uint64_t stop = ((p >> pbo) + 1) << pbo;
+		uint32_t n = 0;
+
+		if (stop > hi)
+			stop = hi;
+		if (pb->spb == PB_NONE) {
+			p = stop;
+			continue;
+		}
+		for (; p < stop; p++)
+			if (PW_STATE(pw_get(m, p)) == PW_HOLE) {
+				pw_set(m, p, taken);
+				n++;
+			}
+		pb->npresent = (uint16_t)(pb->npresent + n);
+		m->spb[pb->spb].info.usable_pages += n;
+		m->usable_pages += n;
+	}
+}
+
 void model_seed_alloc(struct fr_model *m, uint64_t pfn, unsigned order, int mt)
 {
 	for (uint64_t p = pfn + 1; p < pfn + (1ull << order); p++)
-		m->page[p] = 0;
-	m->page[pfn] = mkword(PW_TAKEN, order, 0);
+		pw_set(m, p, 0);
+	pw_set(m, pfn, mkword(PW_TAKEN, order, 0));
 	model_commit_alloc(m, pfn, order, mt, pfn);
-	m->page[pfn] |= 1ull << 10;	/* seeded: identity-mapped */
+	pw_set(m, pfn, pw_get(m, pfn) | PW_SEEDED_BIT);	/* seeded: identity-mapped */
 }
 
 void model_seed_finish(struct fr_model *m)
@@ -387,13 +437,15 @@ void model_seed_finish(struct fr_model *m)
 		m->spb[pb->spb].info.total_pageblocks++;
 		m->spb[pb->spb].info.nr_label[pb->label]++;
 	}
+	const uint64_t pbmask = (1ull << m->geo.pageblock_order) - 1;
 	for (uint64_t p = 0; p < end;) {
-		uint64_t w = m->page[p];
+		uint64_t w = pw_get(m, p);
 		if (PW_STATE(w) != PW_TAKEN || PW_ORDER(w) != 0) {
 			p += PW_STATE(w) == PW_ALLOC ? 1ull << PW_ORDER(w) : 1;
 			continue;
 		}
-		/* largest aligned run of still-unclaimed pages in one zone */
+		/* largest aligned run of still-unclaimed pages in one zone (the
+		 * zone is a pageblock's: checked where a pageblock starts) */
 		int zone = model_zone_of(m, p);
 		unsigned o = 0;
 		while (o < m->geo.max_order) {
@@ -402,8 +454,9 @@ void model_seed_finish(struct fr_model *m)
 				break;
 			int ok = 1;
 			for (uint64_t q = p + (1ull << o); q < p + size; q++) {
-				if (PW_STATE(m->page[q]) != PW_TAKEN || PW_ORDER(m->page[q]) != 0 ||
-				    model_zone_of(m, q) != zone) {
+				uint64_t wq = pw_get(m, q);
+				if ((wq & 0x7f) != ((uint64_t)PW_TAKEN << 4) ||	/* taken, order 0 */
+				    (!(q & pbmask) && model_zone_of(m, q) != zone)) {
 					ok = 0;
 					break;
 				}
@@ -413,7 +466,7 @@ void model_seed_finish(struct fr_model *m)
 			o++;
 		}
 		for (uint64_t q = p + 1; q < p + (1ull << o); q++)
-			m->page[q] = 0;
+			pw_set(m, q, 0);
 		list_add(m, p, o, pbof(m, p)->label, 1); /* FPI_TO_TAIL, ascending pfn */
 		p += 1ull << o;
 	}
@@ -444,16 +497,16 @@ static void content_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt
 
 void model_commit_alloc(struct fr_model *m, uint64_t pfn, unsigned order, int mt, uint64_t rec_pfn)
 {
-	m->page[pfn] = mkword(PW_ALLOC, order, mt) | ((rec_pfn & ((1ull << 48) - 1)) << 11);
+	pw_set(m, pfn, mkword(PW_ALLOC, order, mt) | PW_MKREC(rec_pfn));
 	content_add(m, pfn, order, mt, +1);
 }
 
 void model_uncommit(struct fr_model *m, uint64_t pfn)
 {
-	uint64_t w = m->page[pfn];
+	uint64_t w = pw_get(m, pfn);
 
 	content_add(m, pfn, PW_ORDER(w), PW_MT(w), -1);
-	m->page[pfn] = mkword(PW_TAKEN, PW_ORDER(w), PW_MT(w));
+	pw_set(m, pfn, mkword(PW_TAKEN, PW_ORDER(w), PW_MT(w)));
 }
 
 /* ---- primitives ---- */
@@ -467,7 +520,7 @@ uint64_t model_take(struct fr_model *m, uint64_t pfn, unsigned order)
 
 	if (pfn >= m->geo.end_pfn)
 		return FRP_NONE;
-	w = m->page[pfn];
+	w = pw_get(m, pfn);
 	if (PW_STATE(w) != PW_FREE || PW_ORDER(w) < order)
 		return FRP_NONE;
 	high = PW_ORDER(w);
@@ -477,7 +530,7 @@ uint64_t model_take(struct fr_model *m, uint64_t pfn, unsigned order)
 		high--;
 		list_add(m, pfn + (1ull << high), high, mt, 0);
 	}
-	m->page[pfn] = mkword(PW_TAKEN, order, mt);
+	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
 	return pfn;
 }
 
@@ -492,7 +545,7 @@ uint64_t model_take_at(struct fr_model *m, uint64_t pfn, unsigned order)
 		return FRP_NONE;
 	for (o = order; o <= m->geo.max_order; o++) {
 		h = pfn & ~((1ull << o) - 1);
-		w = m->page[h];
+		w = pw_get(m, h);
 		unsigned st = PW_STATE(w);
 		if (st == PW_FREE && PW_ORDER(w) == o)
 			break;
@@ -518,7 +571,7 @@ uint64_t model_take_at(struct fr_model *m, uint64_t pfn, unsigned order)
 			list_add(m, cur + half, co, mt, 0);
 		}
 	}
-	m->page[pfn] = mkword(PW_TAKEN, order, mt);
+	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
 	return pfn;
 }
 
@@ -544,7 +597,7 @@ static void free_one(struct fr_model *m, uint64_t pfn, unsigned order)
 	int zone = model_zone_of(m, pfn);
 	int to_tail = 0;
 
-	m->page[pfn] = 0;
+	pw_set(m, pfn, 0);
 	while (order < maxo) {
 		uint64_t buddy = pfn ^ (1ull << order);
 		uint64_t bw;
@@ -552,7 +605,7 @@ static void free_one(struct fr_model *m, uint64_t pfn, unsigned order)
 
 		if (buddy >= m->geo.end_pfn)
 			break;
-		bw = m->page[buddy];
+		bw = pw_get(m, buddy);
 		if (PW_STATE(bw) != PW_FREE || PW_ORDER(bw) != order || model_zone_of(m, buddy) != zone)
 			break;
 		if (order >= pbo) {
@@ -561,7 +614,7 @@ static void free_one(struct fr_model *m, uint64_t pfn, unsigned order)
 				break;
 		}
 		list_del(m, buddy);
-		m->page[buddy] = 0;
+		pw_set(m, buddy, 0);
 		if (bmt != mt)
 			set_label_range(m, buddy, order, mt);
 		pfn &= buddy;
@@ -572,9 +625,11 @@ static void free_one(struct fr_model *m, uint64_t pfn, unsigned order)
 		uint64_t buddy = pfn ^ (1ull << order);
 		uint64_t higher = buddy & pfn;
 		uint64_t hb = higher ^ (1ull << (order + 1));
-		if (hb < m->geo.end_pfn && PW_STATE(m->page[hb]) == PW_FREE &&
-		    PW_ORDER(m->page[hb]) == order + 1 && model_zone_of(m, hb) == zone)
-			to_tail = 1;
+		if (hb < m->geo.end_pfn) {
+			uint64_t hw = pw_get(m, hb);
+			if (PW_STATE(hw) == PW_FREE && PW_ORDER(hw) == order + 1 && model_zone_of(m, hb) == zone)
+				to_tail = 1;
+		}
 	}
 	list_add(m, pfn, order, mt, to_tail);
 }
@@ -584,7 +639,7 @@ void model_free_block(struct fr_model *m, uint64_t pfn, unsigned order)
 	unsigned pbo = m->geo.pageblock_order;
 
 	for (uint64_t p = pfn + 1; p < pfn + (1ull << order); p++)
-		m->page[p] = 0;
+		pw_set(m, p, 0);
 	if (order <= pbo) {
 		free_one(m, pfn, order);
 		return;
@@ -617,7 +672,7 @@ unsigned model_move_freepages(struct fr_model *m, uint64_t pfn, int mt)
 	/* A free chunk larger than a pageblock that covers this one moves whole. */
 	for (unsigned o = pbo + 1; o <= m->geo.max_order; o++) {
 		uint64_t h = start & ~((1ull << o) - 1);
-		uint64_t w = m->page[h];
+		uint64_t w = pw_get(m, h);
 		if (PW_STATE(w) == PW_FREE && PW_ORDER(w) == o) {
 			list_del(m, h);
 			set_label_range(m, h, o, mt);
@@ -626,7 +681,7 @@ unsigned model_move_freepages(struct fr_model *m, uint64_t pfn, int mt)
 		}
 	}
 	for (uint64_t p = start; p < end;) {
-		uint64_t w = m->page[p];
+		uint64_t w = pw_get(m, p);
 		unsigned st = PW_STATE(w), o = PW_ORDER(w);
 		if (st == PW_FREE) {
 			list_del(m, p);
@@ -645,7 +700,7 @@ unsigned model_move_freepages(struct fr_model *m, uint64_t pfn, int mt)
 
 int model_migrate(struct fr_model *m, uint64_t from, uint64_t to)
 {
-	uint64_t fw = m->page[from], tw = m->page[to];
+	uint64_t fw = pw_get(m, from), tw = pw_get(m, to);
 	unsigned order = PW_ORDER(fw);
 	uint64_t rec = PW_REC(fw);
 
@@ -671,7 +726,7 @@ int model_release_alloc(struct fr_model *m, uint64_t pfn)
 
 	if (pfn >= m->geo.end_pfn)
 		return -1;
-	w = m->page[pfn];
+	w = pw_get(m, pfn);
 	if (PW_STATE(w) != PW_ALLOC)
 		return -1;
 	uint64_t rec = PW_REC(w);
@@ -702,7 +757,7 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 	}
 	/* 1. chunks tile the present pages: heads aligned, tails zero, no overlap */
 	for (uint64_t p = 0; p < end;) {
-		uint64_t w = m->page[p];
+		uint64_t w = pw_get(m, p);
 		unsigned st = PW_STATE(w), o = PW_ORDER(w);
 		if (st == PW_HOLE) {
 			p++;
@@ -721,7 +776,7 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 			continue;
 		}
 		for (uint64_t q = p + 1; q < p + (1ull << o); q++)
-			if (m->page[q] != 0) {
+			if (pw_get(m, q) != 0) {
 				VIOL("pfn %#llx: overlaps the order-%u block at %#llx", (unsigned long long)q, o,
 				     (unsigned long long)p);
 				break;
@@ -745,7 +800,7 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 				uint32_t off = s->head[o][mt], prev = M_NIL;
 				uint64_t n = 0;
 				while (off != M_NIL && n <= s->cnt[o][mt]) {
-					uint64_t w = m->page[s->base + off];
+					uint64_t w = pw_get(m, s->base + off);
 					if (PW_STATE(w) != PW_FREE || PW_ORDER(w) != o || PW_MT(w) != mt ||
 					    PW_PREV(w) != prev || pbof(m, s->base + off)->spb != si) {
 						VIOL("spb %llu order %u mt %d: list entry %#llx is not a free chunk of that list",

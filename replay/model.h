@@ -3,28 +3,37 @@
  * model.h - the allocator model: zones, superpageblocks, pageblocks, buddy
  * free lists per SPB x order x migratetype, per-CPU lists.
  *
- * Memory: one 64-bit word per modeled 4 KiB page (page_word below), plus
- * 8 bytes per pageblock and ~1.4 KB per SPB: 8.02 bytes per page.
+ * Memory: one 48-bit word per modeled 4 KiB page, stored 6 bytes apart
+ * (struct m_pw; read and written only through pw_get() / pw_set()),
+ * plus 8 bytes per pageblock and ~1.4 KB per SPB: 6.02 bytes per page.
  *
  * Page word layout (only chunk heads carry meaning; tail pages are 0):
  *   bits  0..3   order
  *   bits  4..6   state (PW_*)
  *   bits  7..9   migratetype: list type (FREE, PCP) or content type (ALLOC)
- *   bit   10     seeded: allocated in the initial state (identity-mapped)
- *   FREE:  bits 11..30 next, 31..50 prev: offsets inside the SPB's
- *          1 GiB-aligned region (free lists never cross an SPB)
- *   ALLOC: bits 11..58 the recorded pfn of this allocation (reverse map)
+ *   FREE:  bits 10..28 next, 29..47 prev: 19-bit offsets inside the SPB's
+ *          1 GiB-aligned region (free lists never cross an SPB): an SPB
+ *          holds at most 2^18 pages (spb_order <= M_MAX_SPB_ORDER), so 18
+ *          bits of offset plus the "no link" value M_NIL
+ *   ALLOC: bit 10 seeded: allocated in the initial state (identity-mapped)
+ *          bits 11..47 the recorded pfn of this allocation (reverse map):
+ *          37 bits, pfns below M_MAX_PFN (512 TiB of 4 KiB pages)
+ *   PCP, TAKEN, HOLE: order, state and migratetype only
  */
 #ifndef FR_MODEL_H
 #define FR_MODEL_H
 
 #include <stdint.h>
+#include <string.h>
 #include "fragreplay-policy.h"
 #include "snapshot.h"
 
 #define M_NORD 11		/* orders 0..MAX_PAGE_ORDER(10) */
 #define M_NMT FRP_NR_MT
-#define M_NIL 0xFFFFFu		/* 20-bit "no link" */
+#define M_NIL 0x7FFFFu		/* 19-bit "no link" */
+#define M_MAX_SPB_ORDER 18	/* link offsets are 18 bits */
+#define M_REC_BITS 37
+#define M_MAX_PFN (1ull << M_REC_BITS)	/* pfns the model holds: [0, M_MAX_PFN) */
 #define M_NPCP 14		/* NR_PCP_LISTS */
 #define M_MAX_ZONES 8
 
@@ -33,10 +42,25 @@ enum { PW_NONE, PW_FREE, PW_ALLOC, PW_PCP, PW_TAKEN, PW_HOLE };
 #define PW_ORDER(w) ((unsigned)((w) & 0xf))
 #define PW_STATE(w) ((unsigned)(((w) >> 4) & 7))
 #define PW_MT(w) ((int)(((w) >> 7) & 7))
+#define PW_SEEDED_BIT (1ull << 10)
 #define PW_SEEDED(w) ((unsigned)(((w) >> 10) & 1))
-#define PW_NEXT(w) ((uint32_t)(((w) >> 11) & M_NIL))
-#define PW_PREV(w) ((uint32_t)(((w) >> 31) & M_NIL))
-#define PW_REC(w) (((w) >> 11) & ((1ull << 48) - 1))
+#define PW_NEXT_SHIFT 10
+#define PW_PREV_SHIFT 29
+#define PW_NEXT(w) ((uint32_t)(((w) >> PW_NEXT_SHIFT) & M_NIL))
+#define PW_PREV(w) ((uint32_t)(((w) >> PW_PREV_SHIFT) & M_NIL))
+#define PW_REC_SHIFT 11
+#define PW_REC_MASK (M_MAX_PFN - 1)
+#define PW_REC(w) (((w) >> PW_REC_SHIFT) & PW_REC_MASK)
+#define PW_MKREC(rec) (((uint64_t)(rec) & PW_REC_MASK) << PW_REC_SHIFT)
+#define PW_MASK ((1ull << 48) - 1)
+
+/* One page word in memory: 6 bytes, no alignment.  The array has 2 bytes of
+ * tail padding (M_PAGE_BYTES) so that pw_get() may load 8 bytes. */
+struct m_pw {
+	uint8_t b[6];
+};
+_Static_assert(sizeof(struct m_pw) == 6, "page words are 6 bytes apart");
+#define M_PAGE_BYTES(npages) ((size_t)(npages) * sizeof(struct m_pw) + 2)
 
 struct m_pb {
 	uint8_t label;		/* migratetype label */
@@ -80,7 +104,7 @@ typedef void (*m_count_cb)(void *arg, const char *counter, uint64_t delta);
 struct fr_model {
 	struct frp_geometry geo;
 	struct m_zone zone[M_MAX_ZONES];
-	uint64_t *page;
+	struct m_pw *page;	/* page words: pw_get() / pw_set() */
 	struct m_pb *pb;
 	struct m_spb *spb;
 	struct m_deque *pcp;	/* [cpu][zone][pindex] */
@@ -106,9 +130,11 @@ struct m_zone_spec {
 struct fr_model *model_create(const struct m_zone_spec *zones, int nzones, unsigned nr_cpus,
 			      unsigned pageblock_order, unsigned max_order, unsigned spb_order);
 void model_destroy(struct fr_model *m);
+struct m_pw *model_page_alloc(uint64_t npages);	/* M_PAGE_BYTES(npages), malloc'd */
 
 /* Initial state (every policy starts from the same one). */
 void model_seed_present(struct fr_model *m, uint64_t pfn);	/* hole -> taken */
+void model_seed_present_range(struct fr_model *m, uint64_t lo, uint64_t hi);	/* the same for [lo, hi) */
 void model_seed_alloc(struct fr_model *m, uint64_t pfn, unsigned order, int mt); /* taken -> alloc (seeded) */
 void model_seed_finish(struct fr_model *m); /* remaining taken pages -> free chunks, tail-inserted */
 
@@ -125,6 +151,35 @@ void model_set_label(struct fr_model *m, uint64_t pfn, int mt);
 void model_set_has(struct fr_model *m, uint64_t pfn, int mt);
 int model_migrate(struct fr_model *m, uint64_t from, uint64_t to);
 int model_release_alloc(struct fr_model *m, uint64_t pfn);
+
+/* The page word of pfn (pfn < geo.end_pfn). */
+static inline uint64_t pw_get(const struct fr_model *m, uint64_t pfn)
+{
+	const uint8_t *p = (const uint8_t *)m->page + pfn * sizeof(struct m_pw);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t w;
+
+	memcpy(&w, p, 8);	/* the last word reads the tail padding */
+	return w & PW_MASK;
+#else
+	uint32_t lo;
+	uint16_t hi;
+
+	memcpy(&lo, p, 4);
+	memcpy(&hi, p + 4, 2);
+	return lo | (uint64_t)hi << 32;
+#endif
+}
+
+static inline void pw_set(struct fr_model *m, uint64_t pfn, uint64_t w)
+{
+	uint8_t *p = (uint8_t *)m->page + pfn * sizeof(struct m_pw);
+	uint32_t lo = (uint32_t)w;
+	uint16_t hi = (uint16_t)(w >> 32);
+
+	memcpy(p, &lo, 4);
+	memcpy(p + 4, &hi, 2);
+}
 
 static inline int model_zone_of(const struct fr_model *m, uint64_t pfn)
 {

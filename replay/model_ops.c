@@ -20,7 +20,7 @@ static uint64_t op_now(struct frp_model *m) { return M(m)->now; }
 
 static int op_pfn_zone(struct frp_model *m, uint64_t pfn)
 {
-	if (pfn >= M(m)->geo.end_pfn || PW_STATE(M(m)->page[pfn]) == PW_HOLE)
+	if (pfn >= M(m)->geo.end_pfn || PW_STATE(pw_get(M(m), pfn)) == PW_HOLE)
 		return -1;
 	return model_zone_of(M(m), pfn);
 }
@@ -56,7 +56,7 @@ static uint64_t op_spb_head(struct frp_model *m, uint64_t spb, unsigned o, int m
 static uint64_t op_next(struct frp_model *m, uint64_t pfn)
 {
 	struct fr_model *fm = M(m);
-	uint64_t w = fm->page[pfn];
+	uint64_t w = pw_get(fm, pfn);
 	uint32_t off = PW_NEXT(w);
 
 	if (PW_STATE(w) != PW_FREE || off == M_NIL)
@@ -92,13 +92,13 @@ static uint64_t op_zone_nr_free(struct frp_model *m, unsigned z, unsigned o)
 
 static int op_free_order(struct frp_model *m, uint64_t pfn)
 {
-	uint64_t w = M(m)->page[pfn];
+	uint64_t w = pw_get(M(m), pfn);
 	return PW_STATE(w) == PW_FREE ? (int)PW_ORDER(w) : -1;
 }
 
 static int op_free_mt(struct frp_model *m, uint64_t pfn)
 {
-	uint64_t w = M(m)->page[pfn];
+	uint64_t w = pw_get(M(m), pfn);
 	return PW_STATE(w) == PW_FREE ? PW_MT(w) : -1;
 }
 
@@ -144,7 +144,7 @@ static void op_pcp_push(struct frp_model *m, unsigned cpu, unsigned zone, unsign
 		q->v[q->head] = pfn;
 	}
 	q->len++;
-	fm->page[pfn] = (uint64_t)order | ((uint64_t)PW_PCP << 4) | ((uint64_t)pindex_mt(pindex) << 7);
+	pw_set(fm, pfn, (uint64_t)order | ((uint64_t)PW_PCP << 4) | ((uint64_t)pindex_mt(pindex) << 7));
 	fm->pcp_pages_total += 1ull << order;
 }
 
@@ -166,8 +166,8 @@ static uint64_t op_pcp_pop(struct frp_model *m, unsigned cpu, unsigned zone, uns
 		q->head = (q->head + 1) % q->cap;
 	}
 	q->len--;
-	uint64_t w = fm->page[pfn];
-	fm->page[pfn] = (w & ~(7ull << 4)) | ((uint64_t)PW_TAKEN << 4);
+	uint64_t w = pw_get(fm, pfn);
+	pw_set(fm, pfn, (w & ~(7ull << 4)) | ((uint64_t)PW_TAKEN << 4));
 	fm->pcp_pages_total -= 1ull << PW_ORDER(w);
 	return pfn;
 }
@@ -210,13 +210,13 @@ static uint64_t op_pfn_to_spb(struct frp_model *m, uint64_t pfn)
 
 static int op_alloc_order(struct frp_model *m, uint64_t pfn)
 {
-	uint64_t w = M(m)->page[pfn];
+	uint64_t w = pw_get(M(m), pfn);
 	return PW_STATE(w) == PW_ALLOC ? (int)PW_ORDER(w) : -1;
 }
 
 static int op_alloc_mt(struct frp_model *m, uint64_t pfn)
 {
-	uint64_t w = M(m)->page[pfn];
+	uint64_t w = pw_get(M(m), pfn);
 	return PW_STATE(w) == PW_ALLOC ? PW_MT(w) : -1;
 }
 

@@ -2,117 +2,457 @@
 /* pfnmap.c - see pfnmap.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "pfnmap.h"
 
-static inline size_t hash(uint64_t k)
+/*
+ * Hashes are bijections (multiplication by an odd constant) of key + 1, so
+ * equal hashes mean equal keys, the key is recovered from the hash, and a
+ * hash is never 0: 0 marks an empty slot.  Fibonacci constants spread dense
+ * and strided pfns over the top bits, which pick the home slot.
+ */
+#define A32 0x9E3779B1u
+#define A32_INV 0x0E8B2F51u		/* A32 * A32_INV == 1 mod 2^32 */
+#define A64 0x9E3779B97F4A7C15ull
+#define A64_INV 0xF1DE83E19937733Dull	/* A64 * A64_INV == 1 mod 2^64 */
+#define MIN_CAP 1024
+#define OVF_MIN 16			/* overflow slots after the last home slot */
+
+struct pfnmap_wslot {
+	uint64_t h, v;
+};
+
+/* compact slot: hash << 32 | value; keys below 2^32 - 1 */
+static inline uint32_t hash32(uint64_t key)
 {
-	/* Fibonacci hashing: pfns are dense and sequential, spread them. */
-	return (size_t)((k * 0x9E3779B97F4A7C15ull) >> 20);
+	return (uint32_t)(key + 1) * A32;
+}
+
+static inline uint64_t unhash32(uint32_t h)
+{
+	return (uint64_t)(uint32_t)(h * A32_INV) - 1;
+}
+
+static inline uint64_t hash64(uint64_t key)
+{
+	return (key + 1) * A64;
+}
+
+static inline size_t slot_size(const struct pfnmap *m)
+{
+	return m->wide ? sizeof(struct pfnmap_wslot) : sizeof(uint64_t);
+}
+
+/* The home slot of a hash in a table of cap home slots: the top bits of the
+ * hash, scaled (so the table is sorted by hash for any cap). */
+static inline size_t home_of(const struct pfnmap *m, uint64_t h, size_t cap)
+{
+	if (m->wide)
+		return (size_t)(((unsigned __int128)h * cap) >> 64);
+	return (size_t)((h * cap) >> 32);
+}
+
+/* The hash in slot i, 0 if empty. */
+static inline uint64_t slot_hash(const struct pfnmap *m, size_t i)
+{
+	if (m->wide)
+		return ((const struct pfnmap_wslot *)m->slot)[i].h;
+	return ((const uint64_t *)m->slot)[i] >> 32;
+}
+
+/*
+ * Table memory.  Large tables are anonymous mappings of their own: growth
+ * is mremap() (the kernel moves page tables, nothing is copied and the old
+ * and new tables never coexist; the new pages come zeroed), and they ask
+ * for transparent huge pages (lookups land at random: fewer TLB misses).
+ * Small ones come from malloc.  Which is which follows from the size alone.
+ */
+#define BIG_TABLE ((size_t)4 << 20)
+
+static void *tbl_alloc(size_t bytes)	/* zeroed */
+{
+	void *p;
+
+	if (bytes < BIG_TABLE)
+		return calloc(1, bytes);
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE);	/* advice only */
+#endif
+	return p;
+}
+
+static void tbl_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < BIG_TABLE)
+		free(p);
+	else
+		munmap(p, bytes);
+}
+
+/* Grow from old to new bytes (new > old); the added bytes read 0. */
+static void *tbl_grow(void *p, size_t old, size_t new)
+{
+	void *n;
+
+	if (new < BIG_TABLE) {
+		n = realloc(p, new);
+		if (n)
+			memset((char *)n + old, 0, new - old);
+		return n;
+	}
+	if (old < BIG_TABLE) {
+		n = tbl_alloc(new);
+		if (n) {
+			memcpy(n, p, old);
+			free(p);
+		}
+		return n;
+	}
+	n = mremap(p, old, new, MREMAP_MAYMOVE);
+	return n == MAP_FAILED ? NULL : n;
+}
+
+static int init_mode(struct pfnmap *m, size_t initial, int wide)
+{
+	size_t cap = MIN_CAP;
+
+	while (cap < initial + initial / 4)	/* load <= 0.8 */
+		cap += cap / 4;
+	if (cap > UINT32_MAX)
+		wide = 1;
+	memset(m, 0, sizeof(*m));
+	m->wide = wide;
+	m->slot = tbl_alloc((cap + OVF_MIN) * slot_size(m));
+	if (!m->slot)
+		return -1;
+	m->cap = cap;
+	m->nslots = cap + OVF_MIN;
+	return 0;
 }
 
 int pfnmap_init(struct pfnmap *m, size_t initial)
 {
-	size_t cap = 1024;
-
-	while (cap < initial * 2)
-		cap <<= 1;
-	m->slot = malloc(cap * sizeof(*m->slot));
-	if (!m->slot)
-		return -1;
-	memset(m->slot, 0xff, cap * sizeof(*m->slot));	/* every key PFNMAP_EMPTY */
-	m->mask = cap - 1;
-	m->count = 0;
-	return 0;
+	return init_mode(m, initial, 0);
 }
 
 void pfnmap_free(struct pfnmap *m)
 {
-	free(m->slot);
+	tbl_free(m->slot, m->nslots * slot_size(m));
 	memset(m, 0, sizeof(*m));
 }
 
-uint64_t *pfnmap_get(const struct pfnmap *m, uint64_t key)
-{
-	for (size_t i = hash(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (m->slot[i].key == key)
-			return &m->slot[i].val;
-		if (m->slot[i].key == PFNMAP_EMPTY)
-			return NULL;
-	}
-}
-
+/*
+ * 1.25x the home slots, in place.  The table is sorted by hash and a home
+ * is the hash scaled to the table, so an entry's new home is at or above
+ * its old one; an entry at old position p lands below 1.25 (p + 1), and a
+ * cluster (maximal run of full slots) never reaches the next cluster's new
+ * positions, whose homes start at 1.25 times the empty slot between them.
+ * Grow the array, then move clusters from the top down, each through a
+ * small scratch copy.  (Growing by 1.25 rather than 2 keeps the load
+ * between 0.64 and 0.8: at most 12.5 bytes per entry.)
+ */
 static int grow(struct pfnmap *m)
 {
-	struct pfnmap n;
-	size_t cap = (m->mask + 1) * 2;
+	size_t sz = slot_size(m), n = m->nslots, ncap = m->cap + m->cap / 4;
+	size_t maxlen = 0, len = 0, q = 0, qmax = 0, nn;
+	char *s, *scratch;
 
-	if (pfnmap_init(&n, cap / 2) < 0)
+	if (!m->wide && ncap > UINT32_MAX)
+		return -1;	/* 2^32 home slots for keys below 2^32: cannot happen */
+	for (size_t p = 0; p < n; p++) {	/* longest cluster, highest new position */
+		uint64_t h = slot_hash(m, p);
+		if (!h) {
+			len = 0;
+			continue;
+		}
+		size_t home = home_of(m, h, ncap);
+		q = len == 0 || home > q + 1 ? home : q + 1;
+		if (q > qmax)
+			qmax = q;
+		if (++len > maxlen)
+			maxlen = len;
+	}
+	nn = ncap + OVF_MIN;
+	if (nn < qmax + 2)
+		nn = qmax + 2;	/* the last slot stays empty */
+	scratch = malloc(maxlen ? maxlen * sz : 1);
+	if (!scratch)
 		return -1;
-	for (size_t i = 0; i <= m->mask; i++)
-		if (m->slot[i].key != PFNMAP_EMPTY)
-			pfnmap_put(&n, m->slot[i].key, m->slot[i].val);
-	pfnmap_free(m);
-	*m = n;
+	s = tbl_grow(m->slot, n * sz, nn * sz);
+	if (!s) {
+		free(scratch);
+		return -1;
+	}
+	m->slot = s;
+	m->cap = ncap;
+	m->nslots = nn;
+	for (size_t e = n;;) {
+		size_t a;
+		while (e > 0 && !slot_hash(m, e - 1))
+			e--;
+		if (e == 0)
+			break;
+		a = e - 1;
+		while (a > 0 && slot_hash(m, a - 1))
+			a--;
+		/* cluster [a, e): its new positions lie in [a, 1.25 e) */
+		memcpy(scratch, s + a * sz, (e - a) * sz);
+		memset(s + a * sz, 0, (e - a) * sz);
+		for (size_t k = 0; k < e - a; k++) {
+			uint64_t h = m->wide ? ((struct pfnmap_wslot *)scratch)[k].h
+					     : ((uint64_t *)scratch)[k] >> 32;
+			size_t home = home_of(m, h, ncap);
+			q = k == 0 || home > q + 1 ? home : q + 1;
+			memcpy(s + q * sz, scratch + k * sz, sz);
+		}
+		e = a;
+	}
+	free(scratch);
 	return 0;
 }
 
-int pfnmap_put(struct pfnmap *m, uint64_t key, uint64_t val)
+/* No empty slot before the last one: more overflow slots, or grow. */
+static int extend(struct pfnmap *m)
 {
-	if ((m->count + 1) * 4 > (m->mask + 1) * 3 && grow(m) < 0)
+	size_t sz = slot_size(m), add = m->nslots - m->cap;
+	char *s;
+
+	if (m->count * 2 >= m->cap)
+		return grow(m);
+	if (add < OVF_MIN)
+		add = OVF_MIN;
+	s = tbl_grow(m->slot, m->nslots * sz, (m->nslots + add) * sz);
+	if (!s)
 		return -1;
-	for (size_t i = hash(key) & m->mask;; i = (i + 1) & m->mask) {
-		if (m->slot[i].key == key) {
-			m->slot[i].val = val;
-			return 0;
-		}
-		if (m->slot[i].key == PFNMAP_EMPTY) {
-			m->slot[i].key = key;
-			m->slot[i].val = val;
-			m->count++;
-			return 0;
-		}
-	}
+	m->slot = s;
+	m->nslots += add;
+	return 0;
 }
 
-int pfnmap_del(struct pfnmap *m, uint64_t key, uint64_t *old)
-{
-	size_t i = hash(key) & m->mask;
+static int put_wide(struct pfnmap *m, uint64_t key, uint64_t val);
 
-	for (;; i = (i + 1) & m->mask) {
-		if (m->slot[i].key == PFNMAP_EMPTY)
-			return 0;
-		if (m->slot[i].key == key)
-			break;
-	}
-	if (old)
-		*old = m->slot[i].val;
-	/* Backward-shift deletion (Knuth 6.4 algorithm R). */
-	for (size_t j = i;;) {
-		j = (j + 1) & m->mask;
-		if (m->slot[j].key == PFNMAP_EMPTY)
-			break;
-		size_t home = hash(m->slot[j].key) & m->mask;
-		/* Move j into the hole at i unless its home lies cyclically in (i, j]. */
-		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
-			m->slot[i] = m->slot[j];
-			i = j;
+/* A key or value beyond the compact slots: rebuild with 16-byte slots. */
+static int to_wide(struct pfnmap *m)
+{
+	struct pfnmap w;
+	const uint64_t *s = m->slot;
+
+	if (init_mode(&w, m->count, 1) < 0)
+		return -1;
+	for (size_t i = 0; i < m->nslots; i++)
+		if (s[i] && put_wide(&w, unhash32((uint32_t)(s[i] >> 32)),
+				     (uint32_t)s[i]) < 0) {
+			pfnmap_free(&w);
+			return -1;
 		}
+	tbl_free(m->slot, m->nslots * sizeof(uint64_t));
+	*m = w;
+	return 0;
+}
+
+/* ---- compact slots ---- */
+
+/* First slot at or after the home of h whose hash is not below h. */
+static inline size_t find32(const struct pfnmap *m, uint32_t h)
+{
+	const uint64_t *s = m->slot;
+	uint64_t t = (uint64_t)h << 32;
+	size_t i = (size_t)(((uint64_t)h * m->cap) >> 32);
+
+	while (s[i] - 1 < t - 1)	/* full (an empty slot is 0) and below */
+		i++;
+	return i;
+}
+
+static int put32(struct pfnmap *m, uint64_t key, uint64_t val)
+{
+	uint32_t h = hash32(key);
+	uint64_t t = (uint64_t)h << 32, *s;
+	size_t i, j;
+
+	for (;;) {
+		s = m->slot;
+		i = find32(m, h);
+		if ((s[i] >> 32) == h) {
+			s[i] = t | val;
+			return 0;
+		}
+		if ((m->count + 1) * 5 > m->cap * 4) {
+			if (grow(m) < 0)
+				return -1;
+			continue;
+		}
+		for (j = i; s[j]; j++)
+			;
+		if (j < m->nslots - 1)
+			break;
+		if (extend(m) < 0)
+			return -1;
 	}
-	m->slot[i].key = PFNMAP_EMPTY;
+	memmove(s + i + 1, s + i, (j - i) * sizeof(*s));
+	s[i] = t | val;
+	m->count++;
+	return 0;
+}
+
+static int del32(struct pfnmap *m, uint64_t key, uint64_t *old)
+{
+	uint32_t h = hash32(key);
+	uint64_t *s = m->slot;
+	size_t i = find32(m, h), k;
+
+	if ((s[i] >> 32) != h)
+		return 0;
+	if (old)
+		*old = (uint32_t)s[i];
+	/* shift back the displaced slots that follow */
+	for (k = i + 1; s[k] && (size_t)(((s[k] >> 32) * m->cap) >> 32) < k; k++)
+		;
+	memmove(s + i, s + i + 1, (k - i - 1) * sizeof(*s));
+	s[k - 1] = 0;
 	m->count--;
 	return 1;
 }
 
+/* ---- wide slots ---- */
+
+static inline size_t find64(const struct pfnmap *m, uint64_t h)
+{
+	const struct pfnmap_wslot *s = m->slot;
+	size_t i = home_of(m, h, m->cap);
+
+	while (s[i].h - 1 < h - 1)
+		i++;
+	return i;
+}
+
+static int put_wide(struct pfnmap *m, uint64_t key, uint64_t val)
+{
+	uint64_t h = hash64(key);
+	struct pfnmap_wslot *s;
+	size_t i, j;
+
+	if (!h)
+		return -1;	/* key UINT64_MAX: reserved */
+	for (;;) {
+		s = m->slot;
+		i = find64(m, h);
+		if (s[i].h == h) {
+			s[i].v = val;
+			return 0;
+		}
+		if ((m->count + 1) * 5 > m->cap * 4) {
+			if (grow(m) < 0)
+				return -1;
+			continue;
+		}
+		for (j = i; s[j].h; j++)
+			;
+		if (j < m->nslots - 1)
+			break;
+		if (extend(m) < 0)
+			return -1;
+	}
+	memmove(s + i + 1, s + i, (j - i) * sizeof(*s));
+	s[i].h = h;
+	s[i].v = val;
+	m->count++;
+	return 0;
+}
+
+static int del_wide(struct pfnmap *m, uint64_t key, uint64_t *old)
+{
+	uint64_t h = hash64(key);
+	struct pfnmap_wslot *s = m->slot;
+	size_t i, k;
+
+	if (!h)
+		return 0;
+	i = find64(m, h);
+	if (s[i].h != h)
+		return 0;
+	if (old)
+		*old = s[i].v;
+	for (k = i + 1; s[k].h && home_of(m, s[k].h, m->cap) < k; k++)
+		;
+	memmove(s + i, s + i + 1, (k - i - 1) * sizeof(*s));
+	memset(&s[k - 1], 0, sizeof(*s));
+	m->count--;
+	return 1;
+}
+
+/* ---- API ---- */
+
+uint64_t *pfnmap_get(struct pfnmap *m, uint64_t key)
+{
+	if (!m->wide) {
+		uint32_t h;
+		size_t i;
+		uint64_t x;
+		if (key >= UINT32_MAX)
+			return NULL;
+		h = hash32(key);
+		i = find32(m, h);
+		x = ((const uint64_t *)m->slot)[i];
+		if ((x >> 32) != h)
+			return NULL;
+		m->found = (uint32_t)x;
+		return &m->found;
+	} else {
+		uint64_t h = hash64(key);
+		const struct pfnmap_wslot *s = m->slot;
+		size_t i;
+		if (!h)
+			return NULL;
+		i = find64(m, h);
+		if (s[i].h != h)
+			return NULL;
+		m->found = s[i].v;
+		return &m->found;
+	}
+}
+
+int pfnmap_put(struct pfnmap *m, uint64_t key, uint64_t val)
+{
+	if (!m->wide) {
+		if (key < UINT32_MAX && val <= UINT32_MAX)
+			return put32(m, key, val);
+		if (to_wide(m) < 0)
+			return -1;
+	}
+	return put_wide(m, key, val);
+}
+
+int pfnmap_del(struct pfnmap *m, uint64_t key, uint64_t *old)
+{
+	if (!m->wide)
+		return key < UINT32_MAX ? del32(m, key, old) : 0;
+	return del_wide(m, key, old);
+}
+
 int pfnmap_next(const struct pfnmap *m, size_t *iter, uint64_t *key, uint64_t *val)
 {
-	for (size_t i = *iter; i <= m->mask; i++)
-		if (m->slot[i].key != PFNMAP_EMPTY) {
-			*key = m->slot[i].key;
+	for (size_t i = *iter; i < m->nslots; i++) {
+		uint64_t h = slot_hash(m, i);
+		if (!h)
+			continue;
+		if (m->wide) {
+			*key = h * A64_INV - 1;
 			if (val)
-				*val = m->slot[i].val;
-			*iter = i + 1;
-			return 1;
+				*val = ((const struct pfnmap_wslot *)m->slot)[i].v;
+		} else {
+			*key = unhash32((uint32_t)h);
+			if (val)
+				*val = (uint32_t)((const uint64_t *)m->slot)[i];
 		}
-	*iter = m->mask + 1;
+		*iter = i + 1;
+		return 1;
+	}
+	*iter = m->nslots;
 	return 0;
 }

@@ -174,7 +174,7 @@ static json_t *validation_json(struct fr_replay *r, struct fr_run *run)
 		if (n <= 0)
 			break;
 		for (long i = 0; i < n && pfn < end; i++, pfn++) {
-			uint64_t w = m->page[pfn];
+			uint64_t w = pw_get(m, pfn);
 			if (pfn >= chunk_end) {
 				unsigned st = PW_STATE(w);
 				if (st == PW_FREE || st == PW_ALLOC || st == PW_PCP || st == PW_TAKEN) {

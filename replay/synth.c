@@ -26,7 +26,7 @@
  * Before the target is reached (the ramp) steps 1, 2 and 4 alone run, as on
  * a machine filling its page cache, with some would-be short-lived blocks
  * kept long-lived so that the ramp ends early in the trace (ramp_setup()).
- * Memory: the model (8 bytes per page) plus 8 bytes per long-lived block
+ * Memory: the model (6 bytes per page) plus 8 bytes per long-lived block
  * and 16 per short-lived one.  The .frt writer runs on its own thread.
  */
 #include <math.h>
@@ -1012,9 +1012,8 @@ static int gen_setup(struct gen *g, const struct fr_synth_profile *p, const stru
 	g->m = model_create(zs, 1, g->nr_cpus, 9, 10, 18);
 	if (!g->m)
 		return fr_err(err, "out of memory for a model of %llu pages (%llu MiB)",
-			      (unsigned long long)pages, (unsigned long long)(pages * 8 >> 20));
-	for (uint64_t pfn = 0; pfn < pages; pfn++)
-		model_seed_present(g->m, pfn);
+			      (unsigned long long)pages, (unsigned long long)(pages * 6 >> 20));
+	model_seed_present_range(g->m, 0, pages);
 	model_seed_finish(g->m);
 	return 0;
 }

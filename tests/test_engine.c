@@ -116,6 +116,28 @@ static void test_taint_and_untaint(void **state)
 }
 
 /*
+ * The page word holds a recorded pfn in 37 bits: a pfn at 2^37 (512 TiB of
+ * 4 KiB pages) or a zone reaching past it is refused with one line naming
+ * it, before anything is allocated for it.
+ */
+static void test_pfn_limit(void **state)
+{
+	char *dir = fr_test_tmpdir();
+	(void)state;
+	const char *t = write_trace(dir, "big.txt",
+		L("1.0", "mm_page_alloc", "pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.1", "mm_page_alloc", "pfn=0x2000000000 order=0 migratetype=0 gfp_flags=GFP_KERNEL"));
+	replay(t, "-p recorded", 2);
+	assert_non_null(strstr(out, "big.txt: event 2 (t=1.100000000 s): pfn 0x2000000000 is beyond the model's limit of 2^37 pages"));
+	t = write_trace(dir, "small.txt",
+		L("1.0", "mm_page_alloc", "pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL"));
+	replay(t, "--mem 600T -p recorded", 2);
+	assert_non_null(strstr(out, "small.txt: zone Normal ends at pfn 0x2580000000, beyond the model's limit of 2^37 pages"));
+	fr_test_rmrf(dir);
+	free(dir);
+}
+
+/*
  * The model is full: three order-10 allocations on a 2048-page machine.
  * The third cannot be placed: counted, the replay goes on, exit 0.
  * Also: a failed allocation in the trace (pfn 0 printed for pfn -1) is
@@ -265,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_taint_and_untaint),
 		cmocka_unit_test(test_model_full_and_failures),
+		cmocka_unit_test(test_pfn_limit),
 		cmocka_unit_test(test_partial_frees),
 		cmocka_unit_test(test_seed_from_trace),
 		cmocka_unit_test(test_bad_order),

@@ -94,7 +94,7 @@ static uint64_t alloc(struct fix *f, unsigned order, int mt)
 	rq.gfp = FRP_GFP_DIRECT_RECLAIM | FRP_GFP_KSWAPD_RECLAIM;
 	uint64_t b = f->pi.pol->alloc(f->self, &rq);
 	if (b != FRP_NONE) {
-		assert_int_equal(PW_STATE(f->m->page[b]), PW_TAKEN);
+		assert_int_equal(PW_STATE(pw_get(f->m, b)), PW_TAKEN);
 		model_commit_alloc(f->m, b, order, mt, b);
 	}
 	return b;
@@ -102,14 +102,14 @@ static uint64_t alloc(struct fix *f, unsigned order, int mt)
 
 static void release(struct fix *f, uint64_t pfn)
 {
-	unsigned order = PW_ORDER(f->m->page[pfn]);
+	unsigned order = PW_ORDER(pw_get(f->m, pfn));
 	model_uncommit(f->m, pfn);
 	f->pi.pol->free(f->self, pfn, order, 0, 0);
 }
 
 static unsigned free_order_at(struct fix *f, uint64_t pfn)
 {
-	uint64_t w = f->m->page[pfn];
+	uint64_t w = pw_get(f->m, pfn);
 	return PW_STATE(w) == PW_FREE ? PW_ORDER(w) : 99;
 }
 
@@ -209,7 +209,7 @@ static void test_claim_whole_block(void **state)
 	assert_int_equal(ctr("claim_whole_block"), 1);
 	/* the split remainder sits on UNMOVABLE lists now */
 	assert_int_equal(free_order_at(&f, 512), 9);
-	assert_int_equal(PW_MT(f.m->page[512]), FRP_MT_UNMOVABLE);
+	assert_int_equal(PW_MT(pw_get(f.m, 512)), FRP_MT_UNMOVABLE);
 	assert_int_equal(f.m->spb[0].info.category, FRP_SPB_TAINTED);
 	check_and_free(&f);
 }
@@ -249,7 +249,7 @@ static void test_steal(void **state)
 	assert_int_equal(ctr("steal"), 1);
 	assert_int_equal(f.m->pb[0].label, FRP_MT_UNMOVABLE);
 	assert_int_equal(free_order_at(&f, 301), 0);
-	assert_int_equal(PW_MT(f.m->page[301]), FRP_MT_UNMOVABLE);
+	assert_int_equal(PW_MT(pw_get(f.m, 301)), FRP_MT_UNMOVABLE);
 	check_and_free(&f);
 }
 
@@ -356,7 +356,7 @@ static void test_pcp_refill(void **state)
 	assert_int_equal(ctr("pcp_refill"), 1);
 	assert_int_equal(f.m->pcp_pages_total, on_pcp - 1);
 	release(&f, 0);			/* goes to the pcp head: LIFO */
-	assert_int_equal(PW_STATE(f.m->page[0]), PW_PCP);
+	assert_int_equal(PW_STATE(pw_get(f.m, 0)), PW_PCP);
 	assert_int_equal(alloc(&f, 0, FRP_MT_MOVABLE), 0);
 	f.pi.pol->drain(f.self);
 	assert_int_equal(f.m->pcp_pages_total, 0);

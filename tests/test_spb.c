@@ -149,8 +149,8 @@ static uint64_t alloc_at(struct fix *f, unsigned order, int mt, uint64_t gfp, un
 	rq.now_ns = now;
 	uint64_t b = f->pi.pol->alloc(f->self, &rq);
 	if (b != FRP_NONE) {
-		assert_int_equal(PW_STATE(f->m->page[b]), PW_TAKEN);
-		assert_int_equal(PW_ORDER(f->m->page[b]), order);
+		assert_int_equal(PW_STATE(pw_get(f->m, b)), PW_TAKEN);
+		assert_int_equal(PW_ORDER(pw_get(f->m, b)), order);
 		model_commit_alloc(f->m, b, order, mt, b);
 	}
 	return b;
@@ -163,7 +163,7 @@ static uint64_t alloc(struct fix *f, unsigned order, int mt, uint64_t gfp)
 
 static void release_on(struct fix *f, uint64_t pfn, unsigned cpu)
 {
-	unsigned order = PW_ORDER(f->m->page[pfn]);
+	unsigned order = PW_ORDER(pw_get(f->m, pfn));
 	model_uncommit(f->m, pfn);
 	f->pi.pol->free(f->self, pfn, order, cpu, f->m->now);
 }
@@ -218,13 +218,13 @@ static void test_seed000_pass2c(void **state)
 	assert_int_equal(ctr("PASS_3"), 0);
 	assert_int_equal(f.m->pb[0].label, FRP_MT_UNMOVABLE);	/* no relabel */
 	assert_true(f.m->pb[0].has & FRP_HAS(FRP_MT_RECLAIMABLE)); /* __spb_set_has_type */
-	assert_int_equal(PW_MT(f.m->page[257]), FRP_MT_UNMOVABLE); /* split remainder on the source list */
+	assert_int_equal(PW_MT(pw_get(f.m, 257)), FRP_MT_UNMOVABLE); /* split remainder on the source list */
 	assert_int_equal(f.m->fresh_taints, 0);
 	assert_int_equal(cat(&f, 1), FRP_SPB_EMPTY);
 	release_on(&f, p, 0);			/* back to its native (UNMOV) list */
-	assert_int_equal(PW_STATE(f.m->page[256]), PW_FREE);
-	assert_int_equal(PW_ORDER(f.m->page[256]), 8);
-	assert_int_equal(PW_MT(f.m->page[256]), FRP_MT_UNMOVABLE);
+	assert_int_equal(PW_STATE(pw_get(f.m, 256)), PW_FREE);
+	assert_int_equal(PW_ORDER(pw_get(f.m, 256)), 8);
+	assert_int_equal(PW_MT(pw_get(f.m, 256)), FRP_MT_UNMOVABLE);
 	check_and_free(&f);
 
 	build(&f, 3, "spb:pcp=off,pass2c=off", setup_2c);
@@ -339,11 +339,11 @@ static void test_pass2d_movable_borrow(void **state)
 	assert_int_equal(ctr("PASS_2D"), 1);
 	assert_int_equal(f.m->pb[7].label, FRP_MT_MOVABLE);
 	assert_true(f.m->pb[7].has & FRP_HAS(FRP_MT_UNMOVABLE));
-	assert_int_equal(PW_MT(f.m->page[4034]), FRP_MT_MOVABLE);	/* remainder stays MOVABLE */
+	assert_int_equal(PW_MT(pw_get(f.m, 4034)), FRP_MT_MOVABLE);	/* remainder stays MOVABLE */
 	assert_int_equal(f.m->fresh_taints, 0);
 	release_on(&f, p, 0);
-	assert_int_equal(PW_MT(f.m->page[4032]), FRP_MT_MOVABLE);
-	assert_int_equal(PW_ORDER(f.m->page[4032]), 6);
+	assert_int_equal(PW_MT(pw_get(f.m, 4032)), FRP_MT_MOVABLE);
+	assert_int_equal(PW_ORDER(pw_get(f.m, 4032)), 6);
 	check_and_free(&f);
 
 	build(&f, 3, "spb:pcp=off,pass2b=off,pass2d=off", setup_2b);
@@ -860,8 +860,8 @@ static void test_seed004_slab_shrink(void **state)
 	tick(&f, 1000);
 	assert_int_equal(ctr("spb_slab_shrink_ran"), 1);
 	assert_int_equal(ctr("spb_slab_shrink_pages_released"), 4);
-	assert_int_equal(PW_STATE(f.m->page[256]), PW_FREE);	/* merged back */
-	assert_int_equal(PW_ORDER(f.m->page[256]), 8);
+	assert_int_equal(PW_STATE(pw_get(f.m, 256)), PW_FREE);	/* merged back */
+	assert_int_equal(PW_ORDER(pw_get(f.m, 256)), 8);
 	assert_int_equal(f.m->spb[0].info.nr_free_pages, 256);
 	/* the queue is free again: the next pressure queues a new pass */
 	alloc(&f, 0, FRP_MT_RECLAIMABLE, GFP_KERNEL | FRP_GFP_RECLAIMABLE);
@@ -874,7 +874,7 @@ static void test_seed004_slab_shrink(void **state)
 	tick(&f, 1000);
 	assert_int_equal(ctr("spb_slab_shrink_queued"), 0);
 	assert_int_equal(ctr("spb_slab_shrink_ran"), 0);
-	assert_int_equal(PW_STATE(f.m->page[256]), PW_ALLOC);
+	assert_int_equal(PW_STATE(pw_get(f.m, 256)), PW_ALLOC);
 	check_and_free(&f);
 }
 
