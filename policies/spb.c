@@ -82,6 +82,8 @@ enum { SB_EMPTY, SB_CLEAN, SB_TAINTED, SB_ISOLATED };
 #define NLISTS (2 + 2 * NB)
 #define NIL UINT32_MAX
 
+enum { PASS3_GATE_NONE, PASS3_GATE_RELABEL, PASS3_GATE_DROP };
+
 /* enum spb_alloc_outcome of the spb_alloc_walk tracepoint [C] */
 enum { O_NO_PAGE, O_PASS_1, O_PASS_2, O_PASS_2B, O_PASS_2C, O_PASS_3, O_PASS_4,
        O_ZONE_FALLBACK, O_PASS_2D, NR_O };
@@ -111,7 +113,7 @@ enum {
 	P_SHRINK_TARGET_OBJS,
 	/* inferred points [I] */
 	P_BUCKET_BASIS, P_BUCKET_BOUNDS, P_TAINT_BASIS, P_STICKY_TAINT, P_TAINTED_OK_GATE,
-	P_CLAIM_CLEAN_NEEDS_DROP, P_HINT_PER_MT, P_PASS1_WHOLE_FIRST, P_PASS2D_ORDER,
+	P_CLAIM_CLEAN_NEEDS_DROP, P_PASS3_GATE, P_HINT_PER_MT, P_PASS1_WHOLE_FIRST, P_PASS2D_ORDER,
 	P_OPTIONAL_MIN_ORDER, P_OPTIONAL_NEEDS, P_DEFRAG_THRESHOLDS, P_DEFRAG_BATCH_PB,
 	P_EVAC_CANDIDATES, P_EVAC_BATCH_PB, P_SHRINK_OBJS_PER_PAGE, P_WORK_DELAY_US,
 	NR_P
@@ -157,6 +159,7 @@ static const struct frp_param params[] = {
 	[P_STICKY_TAINT] = { "sticky_taint", "off", "[I] a tainted SPB stays tainted (for steering) until it is empty" },
 	[P_TAINTED_OK_GATE] = { "tainted_ok_gate", "on", "[I] callers without __GFP_DIRECT_RECLAIM need ALLOC_NOFRAG_TAINTED_OK to relabel in tainted SPBs (Pass 2, 2b, __rmqueue_claim) under NOFRAGMENT" },
 	[P_CLAIM_CLEAN_NEEDS_DROP] = { "claim_clean_needs_drop", "on", "[I] non-movable __rmqueue_claim reaches clean SPBs only once NOFRAGMENT is dropped" },
+	[P_PASS3_GATE] = { "pass3_gate", "relabel", "[I] what a non-movable Pass 3 (tainting an empty SPB) needs under NOFRAGMENT: relabel (what Pass 2 needs: reclaim-capable, or TAINTED_OK for atomic callers, so none taints an empty SPB while relabelling inside a tainted one is still held back from it), drop (NOFRAGMENT dropped), none" },
 	[P_HINT_PER_MT] = { "hint_per_mt", "on", "[I] cpu/zone hint slots per migratetype (off: one per CPU and zone)" },
 	[P_PASS1_WHOLE_FIRST] = { "pass1_whole_first", "refill", "[S/I] whole pageblock before sub-pageblock in Pass 1: refill (pcpbuddy Phase 1 refills, pcp_owner=on), always, never" },
 	[P_PASS2D_ORDER] = { "pass2d_order", "down", "[I] Pass 2d order loop: down (as 2c, largest sub-pageblock first) or up" },
@@ -269,6 +272,7 @@ struct spb {
 	unsigned reserve_min, reserve_div, aggressive_threshold;
 	uint64_t cooldown_ns, shrink_target_objs;
 	int bucket_pb, taint_label, sticky, tainted_ok_gate, claim_clean_needs_drop, hint_per_mt;
+	int pass3_gate;		/* PASS3_GATE_NONE, _RELABEL, _DROP */
 	int whole_first;	/* 0 never, 1 refill, 2 always */
 	int pass2d_up, optional_min_order, optional_freepb, defrag_v15;
 	unsigned defrag_batch_pb, evac_candidates, evac_batch_pb, shrink_objs_per_page;
@@ -985,6 +989,12 @@ static uint64_t rmqueue_smallest(struct spb *S, struct ctx *c, int flags)
 
 	if (mt == FRP_MT_HIGHATOMIC)
 		return ha_smallest(S, c, z);
+	/* ALLOC_NOFRAG_TAINTED_OK (35/40): "allows PASS_2/2B claim_whole_block
+	 * to relabel a MOV pageblock inside a tainted SPB" [C]; held back from
+	 * callers that cannot reclaim until the relax step adds it [I]. */
+	int relabel_ok = !(flags & ALLOC_NOFRAGMENT) || (flags & ALLOC_NOFRAG_TAINTED_OK) ||
+			 !S->tainted_ok_gate || c->can_reclaim;
+
 	/*
 	 * Within one rmqueue_bulk() batch (no free in between), a request the
 	 * previous iteration served by a borrow cannot have become satisfiable
@@ -1041,8 +1051,6 @@ static uint64_t rmqueue_smallest(struct spb *S, struct ctx *c, int flags)
 		return FRP_NONE;	/* pcpbuddy Phase 1 only takes own-type whole pageblocks [I] */
 
 	if (nonmovable(mt)) {
-		int relabel_ok = !(flags & ALLOC_NOFRAGMENT) || (flags & ALLOC_NOFRAG_TAINTED_OK) ||
-				 !S->tainted_ok_gate || c->can_reclaim;
 
 		/* ---- Pass 2: whole free MOVABLE pageblock from a tainted SPB ---- */
 		if (S->pass2 && relabel_ok &&
@@ -1165,8 +1173,20 @@ pass2d:
 				spb_maybe_start_defrag(S, s);
 
 	/* ---- Pass 3: whole pageblock from an empty SPB ---- */
+	/*
+	 * pass3_gate [I]: the series orders the relax steps TAINTED_OK (relabel
+	 * inside tainted SPBs) before DROP_NOFRAGMENT (35/40) and keeps
+	 * NOFRAGMENT into the slowpath for reclaim-capable callers ("reclaim
+	 * before taint", 20/40).  A non-movable Pass 3 that ignored both would
+	 * let an atomic caller taint an empty SPB while a free MOVABLE pageblock
+	 * in a tainted SPB is still off limits to it: on a 256 GiB synthetic
+	 * trace that tainted 255 of 256 SPBs where the lower bound was 35.
+	 * relabel: Pass 3 needs what Pass 2 needs; drop: NOFRAGMENT dropped.
+	 */
+	int p3_ok = movable || S->pass3_gate == PASS3_GATE_NONE ||
+		    (S->pass3_gate == PASS3_GATE_RELABEL ? relabel_ok : !(flags & ALLOC_NOFRAGMENT));
 	int lo3 = (int)(order > pbo ? order : pbo);
-	if (S->pass3 && (zmask(S, z, SB_EMPTY, FRP_MT_UNMOVABLE, lo3, (int)maxo) ||
+	if (S->pass3 && p3_ok && (zmask(S, z, SB_EMPTY, FRP_MT_UNMOVABLE, lo3, (int)maxo) ||
 			 zmask(S, z, SB_EMPTY, FRP_MT_MOVABLE, lo3, (int)maxo) ||
 			 zmask(S, z, SB_EMPTY, FRP_MT_RECLAIMABLE, lo3, (int)maxo))) {
 		for (s = zz->head[L_EMPTY]; s != NIL; s = S->sb[s].next) {
@@ -2626,7 +2646,7 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 		snprintf(err, errlen, "parameter reserve_div must be at least 1");
 		return NULL;
 	}
-	int nofrag = -1, basis = -1, taint = -1, whole = -1, p2d = -1, optn = -1, dthr = -1;
+	int nofrag = -1, basis = -1, taint = -1, whole = -1, p2d = -1, optn = -1, dthr = -1, p3g = -1;
 	{
 		static const char *const o_nofrag[] = { "off", "upstream", "broad", NULL };
 		static const char *const o_basis[] = { "pages", "pageblocks", NULL };
@@ -2635,11 +2655,12 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 		static const char *const o_p2d[] = { "down", "up", NULL };
 		static const char *const o_optn[] = { "movable", "freepb", NULL };
 		static const char *const o_dthr[] = { "v2", "v15", NULL };
+		static const char *const o_p3g[] = { "none", "relabel", "drop", NULL };
 		const struct { int p; const char *const *o; int *out; } en[] = {
 			{ P_NOFRAGMENT, o_nofrag, &nofrag }, { P_BUCKET_BASIS, o_basis, &basis },
 			{ P_TAINT_BASIS, o_taint, &taint }, { P_PASS1_WHOLE_FIRST, o_whole, &whole },
 			{ P_PASS2D_ORDER, o_p2d, &p2d }, { P_OPTIONAL_NEEDS, o_optn, &optn },
-			{ P_DEFRAG_THRESHOLDS, o_dthr, &dthr },
+			{ P_DEFRAG_THRESHOLDS, o_dthr, &dthr }, { P_PASS3_GATE, o_p3g, &p3g },
 		};
 		for (size_t k = 0; k < sizeof(en) / sizeof(en[0]); k++) {
 			for (int j = 0; en[k].o[j]; j++)
@@ -2722,6 +2743,7 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 	S->hint_per_mt = on[P_HINT_PER_MT];
 	S->whole_first = whole;
 	S->pass2d_up = p2d == 1;
+	S->pass3_gate = p3g;
 	S->optional_min_order = (int)num[P_OPTIONAL_MIN_ORDER];
 	S->optional_freepb = optn == 1;
 	S->defrag_v15 = dthr == 1;
