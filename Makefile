@@ -59,8 +59,11 @@ $(B)/libfragreplay.a: $(LIB_OBJ)
 $(B)/fragreplay: $(B)/replay/main.o $(B)/libfragreplay.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Each policy is its own shared object, built against the public header only.
-$(B)/policies/%.so: policies/%.c replay/fragreplay-policy.h
+# Each policy is its own shared object, built against the public header only
+# (and the policies' own header-only helpers, policies/*.h, e.g. upstream.h;
+# those are compiled into each .so, not built or installed on their own).
+POLICY_HDR := $(sort $(wildcard policies/*.h))
+$(B)/policies/%.so: policies/%.c replay/fragreplay-policy.h $(POLICY_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(OPT) -g $(SANFLAGS) -fPIC -shared -Ireplay -o $@ $<
 

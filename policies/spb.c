@@ -57,20 +57,11 @@
 #include <string.h>
 #include <stddef.h>
 #include "fragreplay-policy.h"
+#include "upstream.h"	/* upstream's ALLOC_* flags, MODE_*, and the rules spb keeps as they are */
 
-/* ---- internal alloc_flags (mm/internal.h values where upstream has them) ---- */
-#define ALLOC_WMARK_MIN		0x00
-#define ALLOC_WMARK_LOW		0x01
-#define ALLOC_WMARK_MASK	0x03
-#define ALLOC_NO_WATERMARKS	0x04
-#define ALLOC_NON_BLOCK		0x10
-#define ALLOC_NOFRAGMENT	0x100
-#define ALLOC_HIGHATOMIC	0x200
-/* The series' new flags: their values were not seen; any free bits do. */
+/* The series' new alloc_flags: their values were not seen; any free bits do. */
 #define ALLOC_NOFRAG_TAINTED_OK	0x10000	/* 35/40: Pass 2/2b may relabel for atomic callers */
 #define ALLOC_HIGHORDER_OPTIONAL 0x20000 /* 26/40: caller has a cheap fallback */
-
-enum { MODE_NORMAL, MODE_CLAIM, MODE_STEAL };
 
 /* SPB categories of the series: zone->spb_empty, spb_lists[SB_CLEAN/SB_TAINTED][full],
  * spb_isolated (contig_allocated SPBs: never entered in a replay, see docs). */
@@ -81,6 +72,8 @@ enum { SB_EMPTY, SB_CLEAN, SB_TAINTED, SB_ISOLATED };
 #define L_CAT(cat, b) (2 + ((cat) == SB_TAINTED ? NB : 0) + (b))
 #define NLISTS (2 + 2 * NB)
 #define NIL UINT32_MAX
+
+enum { PASS3_GATE_NONE, PASS3_GATE_RELABEL, PASS3_GATE_DROP };
 
 /* enum spb_alloc_outcome of the spb_alloc_walk tracepoint [C] */
 enum { O_NO_PAGE, O_PASS_1, O_PASS_2, O_PASS_2B, O_PASS_2C, O_PASS_3, O_PASS_4,
@@ -111,7 +104,7 @@ enum {
 	P_SHRINK_TARGET_OBJS,
 	/* inferred points [I] */
 	P_BUCKET_BASIS, P_BUCKET_BOUNDS, P_TAINT_BASIS, P_STICKY_TAINT, P_TAINTED_OK_GATE,
-	P_CLAIM_CLEAN_NEEDS_DROP, P_HINT_PER_MT, P_PASS1_WHOLE_FIRST, P_PASS2D_ORDER,
+	P_CLAIM_CLEAN_NEEDS_DROP, P_PASS3_GATE, P_HINT_PER_MT, P_PASS1_WHOLE_FIRST, P_PASS2D_ORDER,
 	P_OPTIONAL_MIN_ORDER, P_OPTIONAL_NEEDS, P_DEFRAG_THRESHOLDS, P_DEFRAG_BATCH_PB,
 	P_EVAC_CANDIDATES, P_EVAC_BATCH_PB, P_SHRINK_OBJS_PER_PAGE, P_WORK_DELAY_US,
 	NR_P
@@ -157,6 +150,7 @@ static const struct frp_param params[] = {
 	[P_STICKY_TAINT] = { "sticky_taint", "off", "[I] a tainted SPB stays tainted (for steering) until it is empty" },
 	[P_TAINTED_OK_GATE] = { "tainted_ok_gate", "on", "[I] callers without __GFP_DIRECT_RECLAIM need ALLOC_NOFRAG_TAINTED_OK to relabel in tainted SPBs (Pass 2, 2b, __rmqueue_claim) under NOFRAGMENT" },
 	[P_CLAIM_CLEAN_NEEDS_DROP] = { "claim_clean_needs_drop", "on", "[I] non-movable __rmqueue_claim reaches clean SPBs only once NOFRAGMENT is dropped" },
+	[P_PASS3_GATE] = { "pass3_gate", "relabel", "[I] what a non-movable Pass 3 (tainting an empty SPB) needs under NOFRAGMENT: relabel (what Pass 2 needs: reclaim-capable, or TAINTED_OK for atomic callers, so none taints an empty SPB while relabelling inside a tainted one is still held back from it), drop (NOFRAGMENT dropped), none" },
 	[P_HINT_PER_MT] = { "hint_per_mt", "on", "[I] cpu/zone hint slots per migratetype (off: one per CPU and zone)" },
 	[P_PASS1_WHOLE_FIRST] = { "pass1_whole_first", "refill", "[S/I] whole pageblock before sub-pageblock in Pass 1: refill (pcpbuddy Phase 1 refills, pcp_owner=on), always, never" },
 	[P_PASS2D_ORDER] = { "pass2d_order", "down", "[I] Pass 2d order loop: down (as 2c, largest sub-pageblock first) or up" },
@@ -209,14 +203,12 @@ struct zst {			/* struct zone: the series' per-zone SPB state */
 	uint64_t summary[4];
 	uint32_t nbelow;	/* tainted-listed SPBs with nr_free < reserve */
 	uint32_t *elig, nelig;	/* tainted-listed SPBs spb_needs_defrag() would accept but for the cooldown */
-	uint32_t pcp_batch;	/* zone's pcp batch and high, fixed for the run */
-	uint64_t pcp_high;
 };
 
 struct pcp {			/* struct per_cpu_pages */
-	uint64_t count;		/* pages on the lists (the free_llist not included) */
-	uint32_t free_count, alloc_factor;
-	uint32_t ll_n[14];	/* free_llist entries parked at the tail of each list */
+	struct upstream_pcp up;	/* up.count: pages on the lists (the free_llist not included) */
+	/* seed 003's free_llist, which upstream does not have */
+	uint32_t ll_n[UPSTREAM_NR_PCP_LISTS];	/* entries parked at the tail of each list */
 	uint64_t ll_pages;
 };
 
@@ -252,12 +244,12 @@ struct ctx {			/* one allocation attempt */
 };
 
 struct spb {
-	struct frp_model *m;
+	struct upstream up;	/* zones, lowmem_reserve, highatomic reserve */
+	struct frp_model *m;	/* copies of up.m, up.ops, up.g, up.pbo, up.maxo, up.nzones: shorter to write */
 	const struct frp_model_ops *ops;
 	const struct frp_geometry *g;
 	unsigned pbo, maxo, nzones, ncpu;
 	uint64_t pbn, spb_pages;
-	int dma32, normal;
 	int has_release;	/* model offers release_alloc */
 	int has_orders;		/* model offers spb_free_orders */
 
@@ -269,6 +261,7 @@ struct spb {
 	unsigned reserve_min, reserve_div, aggressive_threshold;
 	uint64_t cooldown_ns, shrink_target_objs;
 	int bucket_pb, taint_label, sticky, tainted_ok_gate, claim_clean_needs_drop, hint_per_mt;
+	int pass3_gate;		/* PASS3_GATE_NONE, _RELABEL, _DROP */
 	int whole_first;	/* 0 never, 1 refill, 2 always */
 	int pass2d_up, optional_min_order, optional_freepb, defrag_v15;
 	unsigned defrag_batch_pb, evac_candidates, evac_batch_pb, shrink_objs_per_page;
@@ -282,8 +275,6 @@ struct spb {
 	uint32_t *cpu_hint;	/* [cpu][zone][mt] */
 	struct pcp *pcp;	/* [cpu][zone] */
 	uint16_t *owner;	/* per pageblock: owning cpu + 1 (pageblock_data->cpu) */
-	uint64_t lowmem_reserve[8][8];
-	uint64_t reserved_highatomic[8];
 	uint32_t pending;	/* SPB whose content the engine commits after alloc() */
 	uint64_t now;
 
@@ -408,22 +399,6 @@ static inline int movable_skips(struct spb *S, int flags, uint32_t s)
 {
 	return S->reserve && !(flags & ALLOC_NO_WATERMARKS) && S->sb[s].cat == SB_TAINTED &&
 	       INFO(S, s)->nr_free <= spb_tainted_reserve(S, s);
-}
-
-static inline unsigned pindex_of(struct spb *S, int mt, unsigned order)
-{
-	(void)S;
-	return order > 3 ? 12u + (mt == FRP_MT_MOVABLE) : order * 3u + (unsigned)mt;
-}
-
-static inline unsigned pindex_order(struct spb *S, unsigned pindex)
-{
-	return pindex < 12 ? pindex / 3 : S->pbo;
-}
-
-static inline int pcp_allowed(struct spb *S, unsigned order)
-{
-	return order <= 3 || order == S->pbo;
 }
 
 static inline struct pcp *pcpof(struct spb *S, unsigned cpu, unsigned z)
@@ -819,20 +794,9 @@ static uint64_t try_to_claim_block(struct spb *S, struct ctx *c, uint64_t page, 
 	}
 	if (cur >= S->pbo)
 		return claim_whole_block(S, c, page, cur);
-	if (!from_tainted) {
-		unsigned free = S->ops->pb_free_pages(S->m, page);
-		unsigned mov = S->ops->pb_movable_pages(S->m, page);
-		unsigned alike;
-		if (c->mt == FRP_MT_MOVABLE)
-			alike = mov;
-		else if (block_mt == FRP_MT_MOVABLE)
-			alike = (unsigned)S->pbn - (free + mov);
-		else
-			alike = 0;
-		if (free + alike < S->pbn / 2) {
-			CNT(S, "spb_claim_block_refused_INSUFFICIENT_COMPAT", 1);
-			return FRP_NONE;
-		}
+	if (!from_tainted && !upstream_claim_block_ok(&S->up, page, c->mt, block_mt)) {
+		CNT(S, "spb_claim_block_refused_INSUFFICIENT_COMPAT", 1);
+		return FRP_NONE;
 	}
 	S->ops->pb_move_freepages(S->m, page, c->mt);
 	uint64_t p = smallest_in_pageblock(S, page, c->order);
@@ -985,6 +949,12 @@ static uint64_t rmqueue_smallest(struct spb *S, struct ctx *c, int flags)
 
 	if (mt == FRP_MT_HIGHATOMIC)
 		return ha_smallest(S, c, z);
+	/* ALLOC_NOFRAG_TAINTED_OK (35/40): "allows PASS_2/2B claim_whole_block
+	 * to relabel a MOV pageblock inside a tainted SPB" [C]; held back from
+	 * callers that cannot reclaim until the relax step adds it [I]. */
+	int relabel_ok = !(flags & ALLOC_NOFRAGMENT) || (flags & ALLOC_NOFRAG_TAINTED_OK) ||
+			 !S->tainted_ok_gate || c->can_reclaim;
+
 	/*
 	 * Within one rmqueue_bulk() batch (no free in between), a request the
 	 * previous iteration served by a borrow cannot have become satisfiable
@@ -1041,8 +1011,6 @@ static uint64_t rmqueue_smallest(struct spb *S, struct ctx *c, int flags)
 		return FRP_NONE;	/* pcpbuddy Phase 1 only takes own-type whole pageblocks [I] */
 
 	if (nonmovable(mt)) {
-		int relabel_ok = !(flags & ALLOC_NOFRAGMENT) || (flags & ALLOC_NOFRAG_TAINTED_OK) ||
-				 !S->tainted_ok_gate || c->can_reclaim;
 
 		/* ---- Pass 2: whole free MOVABLE pageblock from a tainted SPB ---- */
 		if (S->pass2 && relabel_ok &&
@@ -1165,8 +1133,20 @@ pass2d:
 				spb_maybe_start_defrag(S, s);
 
 	/* ---- Pass 3: whole pageblock from an empty SPB ---- */
+	/*
+	 * pass3_gate [I]: the series orders the relax steps TAINTED_OK (relabel
+	 * inside tainted SPBs) before DROP_NOFRAGMENT (35/40) and keeps
+	 * NOFRAGMENT into the slowpath for reclaim-capable callers ("reclaim
+	 * before taint", 20/40).  A non-movable Pass 3 that ignored both would
+	 * let an atomic caller taint an empty SPB while a free MOVABLE pageblock
+	 * in a tainted SPB is still off limits to it: on a 256 GiB synthetic
+	 * trace that tainted 255 of 256 SPBs where the lower bound was 35.
+	 * relabel: Pass 3 needs what Pass 2 needs; drop: NOFRAGMENT dropped.
+	 */
+	int p3_ok = movable || S->pass3_gate == PASS3_GATE_NONE ||
+		    (S->pass3_gate == PASS3_GATE_RELABEL ? relabel_ok : !(flags & ALLOC_NOFRAGMENT));
 	int lo3 = (int)(order > pbo ? order : pbo);
-	if (S->pass3 && (zmask(S, z, SB_EMPTY, FRP_MT_UNMOVABLE, lo3, (int)maxo) ||
+	if (S->pass3 && p3_ok && (zmask(S, z, SB_EMPTY, FRP_MT_UNMOVABLE, lo3, (int)maxo) ||
 			 zmask(S, z, SB_EMPTY, FRP_MT_MOVABLE, lo3, (int)maxo) ||
 			 zmask(S, z, SB_EMPTY, FRP_MT_RECLAIMABLE, lo3, (int)maxo))) {
 		for (s = zz->head[L_EMPTY]; s != NIL; s = S->sb[s].next) {
@@ -1237,26 +1217,14 @@ pass2d:
 /* __rmqueue_claim(), __rmqueue_steal()                                      */
 /* ------------------------------------------------------------------------ */
 
-static const int fallbacks[3][2] = {
-	[FRP_MT_UNMOVABLE] = { FRP_MT_RECLAIMABLE, FRP_MT_MOVABLE },
-	[FRP_MT_MOVABLE] = { FRP_MT_RECLAIMABLE, FRP_MT_UNMOVABLE },
-	[FRP_MT_RECLAIMABLE] = { FRP_MT_UNMOVABLE, FRP_MT_MOVABLE },
-};
-
-/* should_try_claim_block() */
-static int should_try_claim(struct spb *S, unsigned order, int mt)
-{
-	return order >= S->pbo || order >= S->pbo / 2 || mt == FRP_MT_UNMOVABLE || mt == FRP_MT_RECLAIMABLE;
-}
-
-/* find_suitable_fallback() on one SPB's free_area */
+/* find_suitable_fallback() on one SPB's free_area (vanilla's looks at the zone's) */
 static int find_fallback(struct spb *S, uint32_t s, unsigned order, int mt, int claimable)
 {
-	if (claimable && !should_try_claim(S, order, mt))
+	if (claimable && !upstream_should_try_claim_block(S->pbo, order, mt))
 		return -2;
 	for (int i = 0; i < 2; i++)
-		if (lmask(S, s, fallbacks[mt][i], (int)order, (int)order))
-			return fallbacks[mt][i];
+		if (lmask(S, s, upstream_fallback(mt, i), (int)order, (int)order))
+			return upstream_fallback(mt, i);
 	return -1;
 }
 
@@ -1346,10 +1314,10 @@ static uint64_t rmqueue_claim(struct spb *S, struct ctx *c, int flags)
 			if (order < pbo && (flags & ALLOC_NOFRAGMENT) &&
 			    !(S->packing && pref && nonmov && S->zs[z].nr_spbs > S->aggressive_threshold))
 				lo = (int)pbo;
-			if (!nonmov && lo < (int)(pbo / 2))	/* should_try_claim() */
+			if (!nonmov && lo < (int)(pbo / 2))	/* should_try_claim_block() */
 				lo = (int)(pbo / 2);
-			any = zmask(S, z, cat, fallbacks[mt][0], lo, (int)S->maxo) ||
-			      zmask(S, z, cat, fallbacks[mt][1], lo, (int)S->maxo);
+			any = zmask(S, z, cat, upstream_fallback(mt, 0), lo, (int)S->maxo) ||
+			      zmask(S, z, cat, upstream_fallback(mt, 1), lo, (int)S->maxo);
 		}
 		if (!any)
 			return FRP_NONE;
@@ -1410,10 +1378,10 @@ static uint64_t rmqueue_steal(struct spb *S, struct ctx *c, int flags)
 	if (mt >= FRP_MT_PCPTYPES)
 		return FRP_NONE;
 	/* no clean or tainted SPB has a fallback chunk: the walk finds nothing */
-	if (!zmask(S, z, SB_CLEAN, fallbacks[mt][0], (int)c->order, (int)S->maxo) &&
-	    !zmask(S, z, SB_CLEAN, fallbacks[mt][1], (int)c->order, (int)S->maxo) &&
-	    !zmask(S, z, SB_TAINTED, fallbacks[mt][0], (int)c->order, (int)S->maxo) &&
-	    !zmask(S, z, SB_TAINTED, fallbacks[mt][1], (int)c->order, (int)S->maxo))
+	if (!zmask(S, z, SB_CLEAN, upstream_fallback(mt, 0), (int)c->order, (int)S->maxo) &&
+	    !zmask(S, z, SB_CLEAN, upstream_fallback(mt, 1), (int)c->order, (int)S->maxo) &&
+	    !zmask(S, z, SB_TAINTED, upstream_fallback(mt, 0), (int)c->order, (int)S->maxo) &&
+	    !zmask(S, z, SB_TAINTED, upstream_fallback(mt, 1), (int)c->order, (int)S->maxo))
 		return FRP_NONE;
 	for (uint32_t s = it_start(S, z, mt, &it); s != NIL; s = it_next(S, z, &it)) {
 		int pref = is_pref(S, s, mt);
@@ -1441,7 +1409,8 @@ static uint64_t rmqueue_steal(struct spb *S, struct ctx *c, int flags)
 	return FRP_NONE;
 }
 
-/* __rmqueue() with the rmqueue_bulk() mode cache */
+/* __rmqueue() with the rmqueue_bulk() mode cache; not shared with vanilla's
+ * (upstream.h): an ALLOC_HIGHORDER_OPTIONAL refusal (26/40) ends it here */
 static uint64_t rmqueue(struct spb *S, struct ctx *c, int flags, int *mode)
 {
 	uint64_t page;
@@ -1478,34 +1447,6 @@ static uint64_t rmqueue(struct spb *S, struct ctx *c, int flags, int *mode)
 /* free_frozen_page_commit(), free_pcppages_bulk(), absorb_remote_frees()     */
 /* ------------------------------------------------------------------------ */
 
-static inline uint64_t pcp_high(struct spb *S, unsigned z)
-{
-	return S->zs[z].pcp_high;	/* high_min from zoneinfo (auto-tuning not modelled, as vanilla) */
-}
-
-/* nr_pcp_alloc() */
-static unsigned nr_pcp_alloc(struct spb *S, struct pcp *p, unsigned z, unsigned order)
-{
-	unsigned base = S->zs[z].pcp_batch;
-	uint64_t high = pcp_high(S, z);
-
-	if (!base)
-		base = 1;
-	if (order) {
-		unsigned b = base >> order;
-		return b > 2 ? b : 2;
-	}
-	uint64_t batch = (uint64_t)base << p->alloc_factor;
-	uint64_t cap = high > p->count + base ? high - p->count - base : 0;
-	if (cap < base)
-		cap = base;
-	if (batch <= cap && p->alloc_factor < 5)
-		p->alloc_factor++;
-	if (batch > cap)
-		batch = cap;
-	return (unsigned)batch;
-}
-
 /*
  * absorb_remote_frees() [C, seed 003]: pull the pages other CPUs pushed on
  * this CPU's free_llist onto its per-CPU lists.  In the model the llist
@@ -1520,14 +1461,14 @@ static void absorb_remote_frees(struct spb *S, unsigned cpu, unsigned z)
 
 	if (!p->ll_pages)
 		return;
-	for (unsigned pi = 0; pi < 14; pi++) {
+	for (unsigned pi = 0; pi < UPSTREAM_NR_PCP_LISTS; pi++) {
 		uint32_t n = p->ll_n[pi];
 		if (!n)
 			continue;
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t q = S->ops->pcp_pop(S->m, cpu, z, pi, 1);
-			S->ops->pcp_push(S->m, cpu, z, pi, q, pindex_order(S, pi), 0);
-			p->count += 1ull << pindex_order(S, pi);
+			S->ops->pcp_push(S->m, cpu, z, pi, q, upstream_pindex_to_order(S->pbo, pi), 0);
+			p->up.count += 1ull << upstream_pindex_to_order(S->pbo, pi);
 		}
 		p->ll_n[pi] = 0;
 		CNT(S, "pcp_remote_absorbed", n);
@@ -1539,23 +1480,15 @@ static void absorb_remote_frees(struct spb *S, unsigned cpu, unsigned z)
 static void pcp_drain(struct spb *S, unsigned cpu, unsigned z, unsigned pindex, uint64_t count)
 {
 	struct pcp *p = pcpof(S, cpu, z);
-	unsigned tries = 0, nt = 0;
-	uint64_t drained = 0;
+	unsigned nt = 0, order;
+	uint64_t drained = 0, page;
 	uint32_t touched[8];
 
 	absorb_remote_frees(S, cpu, z);
 	/* free_pcppages_bulk() runs under one zone->lock: the SPB list
 	 * updates are done once per SPB at the end (nothing walks the lists
 	 * in between) */
-	while (count > 0 && p->count > 0 && tries <= 14) {
-		uint64_t page = S->ops->pcp_pop(S->m, cpu, z, pindex, 1);
-		if (page == FRP_NONE) {
-			pindex = (pindex + 1) % 14;
-			tries++;
-			continue;
-		}
-		tries = 0;
-		unsigned order = pindex_order(S, pindex);
+	while ((page = upstream_pcp_drain_next(&S->up, &p->up, cpu, z, &pindex, &count, &order)) != FRP_NONE) {
 		S->ops->free_block(S->m, page, order);
 		if (S->pcp_owner)
 			owner_check(S, page);
@@ -1571,8 +1504,6 @@ static void pcp_drain(struct spb *S, unsigned cpu, unsigned z, unsigned pindex, 
 				touched[nt++] = sp;
 			}
 		}
-		p->count -= 1ull << order;
-		count -= count > (1ull << order) ? 1ull << order : count;
 		drained += 1ull << order;
 	}
 	for (unsigned k = 0; k < nt; k++)
@@ -1593,20 +1524,20 @@ static uint64_t pcp_rmqueue_smallest(struct spb *S, unsigned cpu, unsigned z, un
 	unsigned top = S->pcp_owner && order <= 3 ? 3 : order;
 
 	for (unsigned high = order; high <= top; high++) {
-		unsigned pi = pindex_of(S, mt, high);
+		unsigned pi = upstream_order_to_pindex(mt, high);
 		if (!S->ops->pcp_count(S->m, cpu, z, pi))
 			continue;
 		uint64_t page = S->ops->pcp_pop(S->m, cpu, z, pi, 0);
 		if (high > order) {
 			while (high > order) {
 				high--;
-				S->ops->pcp_push(S->m, cpu, z, pindex_of(S, mt, high), page + (1ull << high), high, 0);
+				S->ops->pcp_push(S->m, cpu, z, upstream_order_to_pindex(mt, high), page + (1ull << high), high, 0);
 			}
 			/* the low piece: through its own list so its head word says `order` */
-			S->ops->pcp_push(S->m, cpu, z, pindex_of(S, mt, order), page, order, 0);
-			page = S->ops->pcp_pop(S->m, cpu, z, pindex_of(S, mt, order), 0);
+			S->ops->pcp_push(S->m, cpu, z, upstream_order_to_pindex(mt, order), page, order, 0);
+			page = S->ops->pcp_pop(S->m, cpu, z, upstream_order_to_pindex(mt, order), 0);
 		}
-		pcpof(S, cpu, z)->count -= 1ull << order;
+		pcpof(S, cpu, z)->up.count -= 1ull << order;
 		return page;
 	}
 	return FRP_NONE;
@@ -1615,12 +1546,12 @@ static uint64_t pcp_rmqueue_smallest(struct spb *S, unsigned cpu, unsigned z, un
 static uint64_t rmqueue_pcplist(struct spb *S, struct ctx *c, int flags)
 {
 	unsigned z = c->z, cpu = c->cpu, order = c->order;
-	unsigned pindex = pindex_of(S, c->mt, order);
+	unsigned pindex = upstream_order_to_pindex(c->mt, order);
 	struct pcp *p = pcpof(S, cpu, z);
 	uint64_t page;
 
 	absorb_remote_frees(S, cpu, z);		/* start of pcp_rmqueue_smallest() */
-	p->free_count >>= 1;
+	p->up.free_count >>= 1;
 	page = pcp_rmqueue_smallest(S, cpu, z, order, c->mt);
 	if (page != FRP_NONE)
 		return page;
@@ -1637,18 +1568,18 @@ static uint64_t rmqueue_pcplist(struct spb *S, struct ctx *c, int flags)
 		c1.order = S->pbo;
 		uint64_t blk = rmqueue_smallest(S, &c1, flags);
 		if (blk != FRP_NONE) {
-			unsigned pi3 = pindex_of(S, c->mt, 3);
+			unsigned pi3 = upstream_order_to_pindex(c->mt, 3);
 			S->owner[blk >> S->pbo] = (uint16_t)(cpu + 1);
 			for (uint64_t q = blk; q < blk + S->pbn; q += 8)
 				S->ops->pcp_push(S->m, cpu, z, pi3, q, 3, 1);
-			p->count += S->pbn;
+			p->up.count += S->pbn;
 			CNT(S, "pcp_phase1_pageblocks", 1);
 			CNT(S, "PASS_1", 1);
 			return pcp_rmqueue_smallest(S, cpu, z, order, c->mt);
 		}
 	}
 	/* rmqueue_bulk(): nr_pcp_alloc() blocks through __rmqueue() */
-	unsigned batch = nr_pcp_alloc(S, p, z, order);
+	unsigned batch = upstream_nr_pcp_alloc(&p->up, order);
 	int mode = MODE_NORMAL;
 	uint32_t oc[NR_O] = { 0 };
 	c->outcome = O_NO_PAGE;
@@ -1661,31 +1592,13 @@ static uint64_t rmqueue_pcplist(struct spb *S, struct ctx *c, int flags)
 		if (b == FRP_NONE)
 			break;
 		S->ops->pcp_push(S->m, cpu, z, pindex, b, order, 1);
-		p->count += 1ull << order;
+		p->up.count += 1ull << order;
 	}
 	c->ocount = NULL;
 	for (int k = 0; k < NR_O; k++)
 		if (oc[k])
 			CNT(S, outcome_name[k], oc[k]);
 	return pcp_rmqueue_smallest(S, cpu, z, order, c->mt);
-}
-
-/* reserve_highatomic_pageblock() (as vanilla) */
-static void reserve_highatomic(struct spb *S, unsigned z, uint64_t page, unsigned order)
-{
-	const struct frp_zone *zn = S->ops->zone(S->m, z);
-	uint64_t pbn = S->pbn;
-	uint64_t max = ((zn->managed / 100) + pbn - 1) & ~(pbn - 1);
-	int mt = S->ops->pb_label(S->m, page);
-
-	if (zn->managed / 100 < pbn || S->reserved_highatomic[z] >= max)
-		return;
-	if (mt >= FRP_MT_PCPTYPES)
-		return;
-	S->ops->pb_move_freepages(S->m, page, FRP_MT_HIGHATOMIC);
-	touch_pfn(S, page);
-	S->reserved_highatomic[z] += order < S->pbo ? pbn : 1ull << order;
-	CNT(S, "highatomic_reserved_blocks", 1);
 }
 
 static uint64_t rmqueue_buddy(struct spb *S, struct ctx *c, int flags)
@@ -1717,7 +1630,7 @@ static uint64_t try_zone(struct spb *S, struct ctx *c, int flags)
 	uint64_t page;
 
 	c->opt_refused = 0;
-	if (S->pcp_on && pcp_allowed(S, c->order) && c->mt < FRP_MT_PCPTYPES) {
+	if (S->pcp_on && upstream_pcp_allowed_order(S->pbo, c->order) && c->mt < FRP_MT_PCPTYPES) {
 		page = rmqueue_pcplist(S, c, flags);
 		if (page != FRP_NONE) {
 			CNT(S, "pcp_alloc", 1);
@@ -1727,44 +1640,16 @@ static uint64_t try_zone(struct spb *S, struct ctx *c, int flags)
 			return FRP_NONE;
 	}
 	page = rmqueue_buddy(S, c, flags);
-	if (page != FRP_NONE && (flags & ALLOC_HIGHATOMIC) && S->highatomic)
-		reserve_highatomic(S, c->z, page, c->order);
+	/* reserve_highatomic_pageblock() moves free chunks between lists: the SPB's list follows */
+	if (page != FRP_NONE && (flags & ALLOC_HIGHATOMIC) && S->highatomic &&
+	    upstream_reserve_highatomic_pageblock(&S->up, c->z, page, c->order))
+		touch_pfn(S, page);
 	return page;
 }
 
 /* ------------------------------------------------------------------------ */
 /* get_page_from_freelist(): zonelist walk, watermarks, the relax sequence    */
 /* ------------------------------------------------------------------------ */
-
-/* __zone_watermark_ok(): low or min mark plus lowmem_reserve; order > 0
- * needs a chunk of a PCP type (or HIGHATOMIC with the flag). */
-static int watermark_ok(struct spb *S, unsigned z, unsigned order, unsigned highest, int flags)
-{
-	const struct frp_zone *zn = S->ops->zone(S->m, z);
-	uint64_t free, mark;
-
-	if (flags & ALLOC_NO_WATERMARKS)
-		return 1;
-	free = S->ops->zone_free_pages(S->m, z);
-	if (!(flags & ALLOC_HIGHATOMIC))
-		free -= free > S->reserved_highatomic[z] ? S->reserved_highatomic[z] : free;
-	mark = (flags & ALLOC_WMARK_MASK) == ALLOC_WMARK_LOW ? zn->wmark_low : zn->wmark_min;
-	mark += highest < 8 && z < 8 ? S->lowmem_reserve[z][highest] : 0;
-	if (free < (1ull << order) || free - ((1ull << order) - 1) <= mark)
-		return 0;
-	if (!order)
-		return 1;
-	for (unsigned o = order; o <= S->maxo; o++) {
-		if (!S->ops->zone_nr_free(S->m, z, o))
-			continue;
-		for (int mt = 0; mt < FRP_MT_PCPTYPES; mt++)
-			if (S->ops->zone_list_count(S->m, z, o, mt))
-				return 1;
-		if ((flags & ALLOC_HIGHATOMIC) && S->ops->zone_list_count(S->m, z, o, FRP_MT_HIGHATOMIC))
-			return 1;
-	}
-	return 0;
-}
 
 /*
  * spb_tainted_can_serve_smaller() [C, seed 001], as written: any tainted SPB
@@ -1805,7 +1690,7 @@ retry:
 	for (int z = (int)highest; z >= 0; z--) {
 		if (S->zs[z].count == 0)
 			continue;
-		if (!watermark_ok(S, (unsigned)z, c->order, highest, flags))
+		if (!upstream_zone_watermark_ok(&S->up, (unsigned)z, c->order, highest, flags))
 			continue;
 		c->z = (unsigned)z;
 		uint64_t page = try_zone(S, c, flags);
@@ -2362,7 +2247,7 @@ static uint64_t spb_alloc(void *self, const struct frp_request *rq)
 	c.last_s = NIL;
 
 	/* alloc_flags_nofragment(): applied broadly by the series (12/40, 20/40) */
-	if (S->nofragment == 2 || (S->nofragment == 1 && (int)highest == S->normal && S->dma32 >= 0))
+	if (S->nofragment == 2 || (S->nofragment == 1 && upstream_alloc_flags_nofragment(&S->up, highest)))
 		flags |= ALLOC_NOFRAGMENT;
 	/* 26/40: two caller shapes have a cheap fallback */
 	if (((gfp & FRP_GFP_NORETRY) && !(gfp & FRP_GFP_RETRY_MAYFAIL)) ||
@@ -2392,8 +2277,7 @@ static uint64_t spb_alloc(void *self, const struct frp_request *rq)
 		}
 		if (page == FRP_NONE && !c.refused && !refused && !c.any_opt_refused) {
 			/* the recorded kernel succeeded (after reclaim): no watermarks */
-			int hi = S->highatomic && rq->order > 0 && atomic && !(gfp & FRP_GFP_NOMEMALLOC) &&
-				 (gfp & FRP_GFP_HIGH) ? ALLOC_HIGHATOMIC : 0;
+			int hi = S->highatomic && upstream_alloc_highatomic(rq->order, gfp) ? ALLOC_HIGHATOMIC : 0;
 			CNT(S, "slowpath_no_watermarks", 1);
 			page = get_page_from_freelist(S, &c, highest,
 						      (sflags & ~ALLOC_NOFRAGMENT) | ALLOC_NO_WATERMARKS | hi);
@@ -2412,31 +2296,6 @@ static uint64_t spb_alloc(void *self, const struct frp_request *rq)
 	return page;
 }
 
-static void pcp_commit(struct spb *S, unsigned cpu, unsigned z, unsigned pindex, uint64_t pfn, unsigned order)
-{
-	struct pcp *p = pcpof(S, cpu, z);
-	unsigned batch = S->zs[z].pcp_batch;
-	uint64_t high = pcp_high(S, z);
-
-	if (!batch)
-		batch = 1;
-	p->alloc_factor >>= 1;
-	S->ops->pcp_push(S->m, cpu, z, pindex, pfn, order, 0);
-	p->count += 1ull << order;
-	if (p->free_count < (batch << 5))
-		p->free_count += 1u << order;
-	if (p->count >= high) {
-		/* nr_pcp_free(): clamp(free_count, batch, high - batch) */
-		uint64_t n = p->free_count;
-		uint64_t hi = high > batch ? high - batch : batch;
-		if (n < batch)
-			n = batch;
-		if (n > hi)
-			n = hi;
-		pcp_drain(S, cpu, z, pindex, n);
-	}
-}
-
 /* __free_frozen_pages() with pcpbuddy ownership and seed 003's split path */
 static void spb_free(void *self, uint64_t pfn, unsigned order, unsigned cpu, uint64_t now)
 {
@@ -2448,18 +2307,12 @@ static void spb_free(void *self, uint64_t pfn, unsigned order, unsigned cpu, uin
 		S->now = now;
 	if (cpu >= S->ncpu)
 		cpu = 0;
-	if (z < 0 || !S->pcp_on || !pcp_allowed(S, order)) {
+	int pi = upstream_free_pindex(&S->up, z, S->pcp_on, pfn, order);
+	if (pi < 0) {
 		buddy_free(S, pfn, order);
 		return;
 	}
-	int mt = S->ops->pb_label(S->m, pfn);
-	if (mt == FRP_MT_ISOLATE) {
-		buddy_free(S, pfn, order);
-		return;
-	}
-	if (mt >= FRP_MT_PCPTYPES)
-		mt = FRP_MT_MOVABLE;
-	unsigned pindex = pindex_of(S, mt, order);
+	unsigned pindex = (unsigned)pi;
 	unsigned target = cpu;
 	if (S->pcp_owner) {
 		int owner = (int)S->owner[pfn >> S->pbo] - 1;
@@ -2478,7 +2331,11 @@ static void spb_free(void *self, uint64_t pfn, unsigned order, unsigned cpu, uin
 			CNT(S, "pcp_remote_free_locked", 1);
 		}
 	}
-	pcp_commit(S, target, (unsigned)z, pindex, pfn, order);
+	/* free_frozen_page_commit() */
+	uint64_t n = upstream_free_frozen_page_commit(&S->up, &pcpof(S, target, (unsigned)z)->up, target,
+						      (unsigned)z, pindex, pfn, order);
+	if (n)
+		pcp_drain(S, target, (unsigned)z, pindex, n);
 }
 
 static void spb_tick(void *self, uint64_t now)
@@ -2532,15 +2389,6 @@ static void spb_fini(void *self)
 /* ------------------------------------------------------------------------ */
 /* init: parameters, lists, counters                                         */
 /* ------------------------------------------------------------------------ */
-
-static int parse_onoff(const char *v, int *out)
-{
-	if (!strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true"))
-		return *out = 1, 0;
-	if (!strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false"))
-		return *out = 0, 0;
-	return -1;
-}
 
 static int parse_uint(const char *v, unsigned long long max, unsigned long long *out)
 {
@@ -2604,10 +2452,8 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 	for (int i = 0; i <= P_DEFRAG_MODE; i++) {
 		if (i == P_NOFRAGMENT)
 			continue;
-		if (parse_onoff(vals[i], &on[i]) < 0) {
-			snprintf(err, errlen, "parameter %s takes on or off, not '%s'", params[i].name, vals[i]);
+		if (upstream_onoff_param(params, vals, i, &on[i], err, errlen) < 0)
 			return NULL;
-		}
 	}
 	static const struct { int p; unsigned long long max; } nums[] = {
 		{ P_RESERVE_MIN, 65535 }, { P_RESERVE_DIV, 65535 }, { P_AGGRESSIVE_THRESHOLD, 1000000 },
@@ -2626,7 +2472,7 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 		snprintf(err, errlen, "parameter reserve_div must be at least 1");
 		return NULL;
 	}
-	int nofrag = -1, basis = -1, taint = -1, whole = -1, p2d = -1, optn = -1, dthr = -1;
+	int nofrag = -1, basis = -1, taint = -1, whole = -1, p2d = -1, optn = -1, dthr = -1, p3g = -1;
 	{
 		static const char *const o_nofrag[] = { "off", "upstream", "broad", NULL };
 		static const char *const o_basis[] = { "pages", "pageblocks", NULL };
@@ -2635,11 +2481,12 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 		static const char *const o_p2d[] = { "down", "up", NULL };
 		static const char *const o_optn[] = { "movable", "freepb", NULL };
 		static const char *const o_dthr[] = { "v2", "v15", NULL };
+		static const char *const o_p3g[] = { "none", "relabel", "drop", NULL };
 		const struct { int p; const char *const *o; int *out; } en[] = {
 			{ P_NOFRAGMENT, o_nofrag, &nofrag }, { P_BUCKET_BASIS, o_basis, &basis },
 			{ P_TAINT_BASIS, o_taint, &taint }, { P_PASS1_WHOLE_FIRST, o_whole, &whole },
 			{ P_PASS2D_ORDER, o_p2d, &p2d }, { P_OPTIONAL_NEEDS, o_optn, &optn },
-			{ P_DEFRAG_THRESHOLDS, o_dthr, &dthr },
+			{ P_DEFRAG_THRESHOLDS, o_dthr, &dthr }, { P_PASS3_GATE, o_p3g, &p3g },
 		};
 		for (size_t k = 0; k < sizeof(en) / sizeof(en[0]); k++) {
 			for (int j = 0; en[k].o[j]; j++)
@@ -2657,10 +2504,10 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 			}
 		}
 	}
-	if (parse_onoff(vals[P_STICKY_TAINT], &on[P_STICKY_TAINT]) < 0 ||
-	    parse_onoff(vals[P_TAINTED_OK_GATE], &on[P_TAINTED_OK_GATE]) < 0 ||
-	    parse_onoff(vals[P_CLAIM_CLEAN_NEEDS_DROP], &on[P_CLAIM_CLEAN_NEEDS_DROP]) < 0 ||
-	    parse_onoff(vals[P_HINT_PER_MT], &on[P_HINT_PER_MT]) < 0) {
+	if (upstream_parse_onoff(vals[P_STICKY_TAINT], &on[P_STICKY_TAINT]) < 0 ||
+	    upstream_parse_onoff(vals[P_TAINTED_OK_GATE], &on[P_TAINTED_OK_GATE]) < 0 ||
+	    upstream_parse_onoff(vals[P_CLAIM_CLEAN_NEEDS_DROP], &on[P_CLAIM_CLEAN_NEEDS_DROP]) < 0 ||
+	    upstream_parse_onoff(vals[P_HINT_PER_MT], &on[P_HINT_PER_MT]) < 0) {
 		snprintf(err, errlen, "sticky_taint, tainted_ok_gate, claim_clean_needs_drop and hint_per_mt take on or off");
 		return NULL;
 	}
@@ -2673,14 +2520,15 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 	S = calloc(1, sizeof(*S));
 	if (!S)
 		return NULL;
+	upstream_init(&S->up, m, ops);
 	S->m = m;
 	S->ops = ops;
-	S->g = ops->geometry(m);
-	S->pbo = S->g->pageblock_order;
-	S->maxo = S->g->max_order;
+	S->g = S->up.g;
+	S->pbo = S->up.pbo;
+	S->maxo = S->up.maxo;
 	S->pbn = 1ull << S->pbo;
 	S->spb_pages = 1ull << S->g->spb_order;
-	S->nzones = S->g->nr_zones;
+	S->nzones = S->up.nzones;
 	S->ncpu = S->g->nr_cpus ? S->g->nr_cpus : 1;
 	S->has_release = ops->size >= offsetof(struct frp_model_ops, release_alloc) + sizeof(void *) &&
 			 ops->release_alloc;
@@ -2722,6 +2570,7 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 	S->hint_per_mt = on[P_HINT_PER_MT];
 	S->whole_first = whole;
 	S->pass2d_up = p2d == 1;
+	S->pass3_gate = p3g;
 	S->optional_min_order = (int)num[P_OPTIONAL_MIN_ORDER];
 	S->optional_freepb = optn == 1;
 	S->defrag_v15 = dthr == 1;
@@ -2732,22 +2581,6 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 	S->work_delay_ns = num[P_WORK_DELAY_US] * 1000ull;
 	memcpy(S->bound, bounds, sizeof(bounds));
 
-	S->dma32 = S->normal = -1;
-	for (unsigned z = 0; z < S->nzones; z++) {
-		const char *n = ops->zone(m, z)->name;
-		if (!strcmp(n, "DMA32"))
-			S->dma32 = (int)z;
-		if (!strcmp(n, "Normal"))
-			S->normal = (int)z;
-	}
-	for (unsigned i = 0; i < S->nzones && i < 8; i++) {
-		const char *n = ops->zone(m, i)->name;
-		uint64_t ratio = !strcmp(n, "Normal") ? 32 : 256, sum = 0;
-		for (unsigned j = i + 1; j < S->nzones && j < 8; j++) {
-			sum += ops->zone(m, j)->managed;
-			S->lowmem_reserve[i][j] = sum / ratio;
-		}
-	}
 	S->nsb = S->g->nr_spbs;
 	S->info = calloc(S->nsb ? S->nsb : 1, sizeof(*S->info));
 	S->sb = calloc(S->nsb ? S->nsb : 1, sizeof(*S->sb));
@@ -2782,8 +2615,8 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 			S->zs[z].zone_hint[t] = NIL;
 		S->zs[z].first = zn->first_spb;
 		S->zs[z].count = zn->nr_spbs;
-		S->zs[z].pcp_batch = zn->pcp_batch;
-		S->zs[z].pcp_high = zn->pcp_high_min ? zn->pcp_high_min : 4ull * (zn->pcp_batch ? zn->pcp_batch : 63);
+		for (unsigned c = 0; c < S->ncpu; c++)
+			upstream_pcp_init(&S->up, &pcpof(S, c, z)->up, z);
 	}
 	S->pending = NIL;
 	for (uint32_t s = 0; s < S->nsb; s++) {

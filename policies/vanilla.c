@@ -30,29 +30,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fragreplay-policy.h"
-
-#define ALLOC_NOFRAGMENT 0x100
-#define ALLOC_HIGHATOMIC 0x200
-#define ALLOC_NO_WATERMARKS 0x04
-
-enum { MODE_NORMAL, MODE_CLAIM, MODE_STEAL };
-
-struct pcp {
-	uint64_t count;		/* pages */
-	uint32_t free_count;
-	uint32_t alloc_factor;
-};
+#include "upstream.h"
 
 struct van {
-	struct frp_model *m;
+	struct upstream up;	/* zones, lowmem_reserve, highatomic reserve */
+	struct frp_model *m;	/* copies of up.m, up.ops, up.g, up.nzones: shorter to write */
 	const struct frp_model_ops *ops;
 	const struct frp_geometry *g;
 	int use_pcp, nofragment, highatomic, claim;
 	unsigned nzones;
-	int dma32, normal;
-	struct pcp *pcp;	/* [cpu][zone] */
-	uint64_t lowmem_reserve[8][8];
-	uint64_t reserved_highatomic[8];
+	struct upstream_pcp *pcp;	/* [cpu][zone] */
 };
 
 static const struct frp_param params[] = {
@@ -63,95 +50,36 @@ static const struct frp_param params[] = {
 	{ NULL, NULL, NULL },
 };
 
-static const int fallbacks[3][2] = {
-	[FRP_MT_UNMOVABLE] = { FRP_MT_RECLAIMABLE, FRP_MT_MOVABLE },
-	[FRP_MT_MOVABLE] = { FRP_MT_RECLAIMABLE, FRP_MT_UNMOVABLE },
-	[FRP_MT_RECLAIMABLE] = { FRP_MT_UNMOVABLE, FRP_MT_MOVABLE },
-};
-
-static int onoff(const char *v)
-{
-	return !strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true");
-}
-
-static int valid_onoff(const char *v)
-{
-	return onoff(v) || !strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false");
-}
-
 static void *van_init(struct frp_model *m, const struct frp_model_ops *ops, const char *const *vals,
 		      char *err, size_t errlen)
 {
 	struct van *v;
+	int on[4];
 
 	for (int i = 0; params[i].name; i++)
-		if (!valid_onoff(vals[i])) {
-			snprintf(err, errlen, "parameter %s takes on or off, not '%s'", params[i].name, vals[i]);
+		if (upstream_onoff_param(params, vals, i, &on[i], err, errlen) < 0)
 			return NULL;
-		}
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
+	upstream_init(&v->up, m, ops);
 	v->m = m;
 	v->ops = ops;
-	v->g = ops->geometry(m);
-	v->use_pcp = onoff(vals[0]);
-	v->nofragment = onoff(vals[1]);
-	v->highatomic = onoff(vals[2]);
-	v->claim = onoff(vals[3]);
-	v->nzones = v->g->nr_zones;
-	v->dma32 = v->normal = -1;
-	for (unsigned z = 0; z < v->nzones; z++) {
-		const char *n = ops->zone(m, z)->name;
-		if (!strcmp(n, "DMA32"))
-			v->dma32 = (int)z;
-		if (!strcmp(n, "Normal"))
-			v->normal = (int)z;
-	}
-	/* setup_per_zone_lowmem_reserve(): ratios DMA 256, DMA32 256, Normal 32 */
-	for (unsigned i = 0; i < v->nzones && i < 8; i++) {
-		const char *n = ops->zone(m, i)->name;
-		uint64_t ratio = !strcmp(n, "Normal") ? 32 : 256, sum = 0;
-		for (unsigned j = i + 1; j < v->nzones && j < 8; j++) {
-			sum += ops->zone(m, j)->managed;
-			v->lowmem_reserve[i][j] = sum / ratio;
-		}
-	}
+	v->g = v->up.g;
+	v->use_pcp = on[0];
+	v->nofragment = on[1];
+	v->highatomic = on[2];
+	v->claim = on[3];
+	v->nzones = v->up.nzones;
 	v->pcp = calloc((size_t)v->g->nr_cpus * v->nzones, sizeof(*v->pcp));
 	if (!v->pcp) {
 		free(v);
 		return NULL;
 	}
+	for (unsigned c = 0; c < v->g->nr_cpus; c++)
+		for (unsigned z = 0; z < v->nzones; z++)
+			upstream_pcp_init(&v->up, &v->pcp[(size_t)c * v->nzones + z], z);
 	return v;
-}
-
-/* __zone_watermark_ok() for the low watermark, order > 0 needs a suitable chunk. */
-static int watermark_ok(struct van *v, unsigned z, unsigned order, unsigned highest, int flags)
-{
-	const struct frp_zone *zn = v->ops->zone(v->m, z);
-	uint64_t free, mark;
-
-	if (flags & ALLOC_NO_WATERMARKS)
-		return 1;
-	free = v->ops->zone_free_pages(v->m, z);
-	if (!(flags & ALLOC_HIGHATOMIC))
-		free -= free > v->reserved_highatomic[z] ? v->reserved_highatomic[z] : free;
-	mark = zn->wmark_low + (highest < 8 && z < 8 ? v->lowmem_reserve[z][highest] : 0);
-	if (free < (1ull << order) || free - ((1ull << order) - 1) <= mark)
-		return 0;
-	if (!order)
-		return 1;
-	/* some order >= order must hold a chunk of a PCP type (or HIGHATOMIC with the flag) */
-	for (unsigned o = order; o <= v->g->max_order; o++) {
-		if (!v->ops->zone_nr_free(v->m, z, o))
-			continue;
-		for (int mt = 0; mt < FRP_MT_PCPTYPES; mt++)
-			if (v->ops->zone_list_count(v->m, z, o, mt))
-				return 1;
-		if ((flags & ALLOC_HIGHATOMIC) && v->ops->zone_list_count(v->m, z, o, FRP_MT_HIGHATOMIC))
-			return 1;
-	}
-	return 0;
 }
 
 /* __rmqueue_smallest() */
@@ -165,28 +93,22 @@ static uint64_t rmqueue_smallest(struct van *v, unsigned z, unsigned order, int 
 	return FRP_NONE;
 }
 
-/* should_try_claim_block() */
-static int should_try_claim(struct van *v, unsigned order, int mt)
-{
-	unsigned pbo = v->g->pageblock_order;
-	return order >= pbo || order >= pbo / 2 || mt == FRP_MT_UNMOVABLE || mt == FRP_MT_RECLAIMABLE;
-}
-
-/* find_suitable_fallback(): -2 "too small to claim", -1 none, else the type */
+/* find_suitable_fallback() on the zone's free_area (spb's looks at one SPB's):
+ * -2 "too small to claim", -1 none, else the type */
 static int find_fallback(struct van *v, unsigned z, unsigned order, int mt, int claimable)
 {
-	if (claimable && !should_try_claim(v, order, mt))
+	if (claimable && !upstream_should_try_claim_block(v->up.pbo, order, mt))
 		return -2;
 	for (int i = 0; i < 2; i++)
-		if (v->ops->zone_list_count(v->m, z, order, fallbacks[mt][i]))
-			return fallbacks[mt][i];
+		if (v->ops->zone_list_count(v->m, z, order, upstream_fallback(mt, i)))
+			return upstream_fallback(mt, i);
 	return -1;
 }
 
 /* try_to_claim_block() */
 static uint64_t try_claim(struct van *v, unsigned z, uint64_t page, unsigned cur, unsigned order, int mt, int fb)
 {
-	unsigned pbo = v->g->pageblock_order, pbn = 1u << pbo;
+	unsigned pbo = v->g->pageblock_order;
 
 	if (cur >= pbo) {
 		/* whole pageblock(s): change_pageblock_range() + expand() on mt lists */
@@ -194,16 +116,7 @@ static uint64_t try_claim(struct van *v, unsigned z, uint64_t page, unsigned cur
 		v->ops->count(v->m, "claim_whole_block", 1);
 		return v->ops->take(v->m, page, order);
 	}
-	unsigned free = v->ops->pb_free_pages(v->m, page);
-	unsigned movable = v->ops->pb_movable_pages(v->m, page);
-	unsigned alike;
-	if (mt == FRP_MT_MOVABLE)
-		alike = movable;
-	else if (fb == FRP_MT_MOVABLE)
-		alike = pbn - (free + movable);
-	else
-		alike = 0;
-	if (free + alike >= pbn / 2) {
+	if (upstream_claim_block_ok(&v->up, page, mt, fb)) {
 		v->ops->pb_move_freepages(v->m, page, mt);
 		v->ops->count(v->m, "claim_block", 1);
 		return rmqueue_smallest(v, z, order, mt);
@@ -279,63 +192,20 @@ static uint64_t rmqueue(struct van *v, unsigned z, unsigned order, int mt, int f
 	return FRP_NONE;
 }
 
-static int pcp_allowed(struct van *v, unsigned order)
-{
-	return order <= 3 || order == v->g->pageblock_order;
-}
-
-static unsigned order_to_pindex(struct van *v, int mt, unsigned order)
-{
-	if (order > 3)
-		return 12 + (mt == FRP_MT_MOVABLE);
-	(void)v;
-	return order * 3 + (unsigned)mt;
-}
-
-static struct pcp *pcpof(struct van *v, unsigned cpu, unsigned z)
+static struct upstream_pcp *pcpof(struct van *v, unsigned cpu, unsigned z)
 {
 	return &v->pcp[(size_t)cpu * v->nzones + z];
 }
 
-static uint64_t pcp_high(struct van *v, unsigned z)
-{
-	const struct frp_zone *zn = v->ops->zone(v->m, z);
-	uint64_t h = zn->pcp_high_min ? zn->pcp_high_min : 4ull * (zn->pcp_batch ? zn->pcp_batch : 63);
-	return h;
-}
-
-/* nr_pcp_alloc() */
-static unsigned nr_pcp_alloc(struct van *v, struct pcp *p, unsigned z, unsigned order)
-{
-	unsigned base = v->ops->zone(v->m, z)->pcp_batch;
-	uint64_t high = pcp_high(v, z);
-
-	if (!base)
-		base = 1;
-	if (order) {
-		unsigned b = base >> order;
-		return b > 2 ? b : 2;
-	}
-	uint64_t batch = (uint64_t)base << p->alloc_factor;
-	uint64_t cap = high > p->count + base ? high - p->count - base : 0;
-	if (cap < base)
-		cap = base;
-	if (batch <= cap && p->alloc_factor < 5)
-		p->alloc_factor++;
-	if (batch > cap)
-		batch = cap;
-	return (unsigned)batch;
-}
-
 static uint64_t rmqueue_pcplist(struct van *v, const struct frp_request *rq, unsigned z, int flags)
 {
-	unsigned pindex = order_to_pindex(v, rq->mt, rq->order);
-	struct pcp *p = pcpof(v, rq->cpu, z);
+	unsigned pindex = upstream_order_to_pindex(rq->mt, rq->order);
+	struct upstream_pcp *p = pcpof(v, rq->cpu, z);
 	uint64_t page;
 
 	p->free_count >>= 1;
 	if (!v->ops->pcp_count(v->m, rq->cpu, z, pindex)) {
-		unsigned batch = nr_pcp_alloc(v, p, z, rq->order);
+		unsigned batch = upstream_nr_pcp_alloc(p, rq->order);
 		int mode = MODE_NORMAL;
 		v->ops->count(v->m, "pcp_refill", 1);
 		for (unsigned i = 0; i < batch; i++) {
@@ -350,23 +220,6 @@ static uint64_t rmqueue_pcplist(struct van *v, const struct frp_request *rq, uns
 	if (page != FRP_NONE)
 		p->count -= 1ull << rq->order;
 	return page;
-}
-
-/* reserve_highatomic_pageblock() */
-static void reserve_highatomic(struct van *v, unsigned z, uint64_t page, unsigned order)
-{
-	const struct frp_zone *zn = v->ops->zone(v->m, z);
-	uint64_t pbn = 1ull << v->g->pageblock_order;
-	uint64_t max = ((zn->managed / 100) + pbn - 1) & ~(pbn - 1);
-	int mt = v->ops->pb_label(v->m, page);
-
-	if (zn->managed / 100 < pbn || v->reserved_highatomic[z] >= max)
-		return;
-	if (mt >= FRP_MT_PCPTYPES)
-		return;
-	v->ops->pb_move_freepages(v->m, page, FRP_MT_HIGHATOMIC);
-	v->reserved_highatomic[z] += order < v->g->pageblock_order ? pbn : 1ull << order;
-	v->ops->count(v->m, "highatomic_reserved_blocks", 1);
 }
 
 static uint64_t rmqueue_buddy(struct van *v, const struct frp_request *rq, unsigned z, int flags)
@@ -393,7 +246,7 @@ static uint64_t try_zone(struct van *v, const struct frp_request *rq, unsigned z
 {
 	uint64_t page = FRP_NONE;
 
-	if (v->use_pcp && pcp_allowed(v, rq->order) && rq->mt < FRP_MT_PCPTYPES) {
+	if (v->use_pcp && upstream_pcp_allowed_order(v->up.pbo, rq->order) && rq->mt < FRP_MT_PCPTYPES) {
 		page = rmqueue_pcplist(v, rq, z, flags);
 		if (page != FRP_NONE) {
 			v->ops->count(v->m, "pcp_alloc", 1);
@@ -402,7 +255,7 @@ static uint64_t try_zone(struct van *v, const struct frp_request *rq, unsigned z
 	}
 	page = rmqueue_buddy(v, rq, z, flags);
 	if (page != FRP_NONE && (flags & ALLOC_HIGHATOMIC))
-		reserve_highatomic(v, z, page, rq->order);
+		upstream_reserve_highatomic_pageblock(&v->up, z, page, rq->order);
 	return page;
 }
 
@@ -411,18 +264,19 @@ static uint64_t van_alloc(void *self, const struct frp_request *rq)
 {
 	struct van *v = self;
 	unsigned highest = rq->zone < v->nzones ? rq->zone : v->nzones - 1;
-	int nofrag = v->nofragment && (int)highest == v->normal && v->dma32 >= 0;
-	int atomic_hi = v->highatomic && rq->order > 0 && !(rq->gfp & FRP_GFP_DIRECT_RECLAIM) &&
-			!(rq->gfp & FRP_GFP_NOMEMALLOC) && (rq->gfp & FRP_GFP_HIGH);
+	int nofrag = v->nofragment && upstream_alloc_flags_nofragment(&v->up, highest);
+	int atomic_hi = v->highatomic && upstream_alloc_highatomic(rq->order, rq->gfp);
+	/* the fast path checks the low mark (ALLOC_WMARK_LOW, as upstream); the
+	 * simplified slowpath pass none (spb's slowpath checks the min mark) */
 	const int passes[3] = {
-		nofrag ? ALLOC_NOFRAGMENT : 0,	/* fast path */
-		0,				/* NOFRAGMENT dropped, whole zonelist again */
+		ALLOC_WMARK_LOW | (nofrag ? ALLOC_NOFRAGMENT : 0),	/* fast path */
+		ALLOC_WMARK_LOW,	/* NOFRAGMENT dropped, whole zonelist again */
 		ALLOC_NO_WATERMARKS | (atomic_hi ? ALLOC_HIGHATOMIC : 0), /* "slowpath" */
 	};
 
 	for (int pass = nofrag ? 0 : 1; pass < 3; pass++) {
 		for (int z = (int)highest; z >= 0; z--) {
-			if (!watermark_ok(v, (unsigned)z, rq->order, highest, passes[pass]))
+			if (!upstream_zone_watermark_ok(&v->up, (unsigned)z, rq->order, highest, passes[pass]))
 				continue;
 			uint64_t page = try_zone(v, rq, (unsigned)z, passes[pass]);
 			if (page != FRP_NONE) {
@@ -442,21 +296,12 @@ static uint64_t van_alloc(void *self, const struct frp_request *rq)
 /* free_pcppages_bulk(): drain `count` pages, starting with list `pindex`, from the tail */
 static void pcp_drain(struct van *v, unsigned cpu, unsigned z, unsigned pindex, uint64_t count)
 {
-	struct pcp *p = pcpof(v, cpu, z);
-	unsigned tries = 0;
+	struct upstream_pcp *p = pcpof(v, cpu, z);
+	unsigned order;
+	uint64_t page;
 
-	while (count > 0 && p->count > 0 && tries <= 14) {
-		uint64_t page = v->ops->pcp_pop(v->m, cpu, z, pindex, 1);
-		if (page == FRP_NONE) {
-			pindex = (pindex + 1) % 14;
-			tries++;
-			continue;
-		}
-		tries = 0;
-		unsigned order = pindex < 12 ? pindex / 3 : v->g->pageblock_order;
+	while ((page = upstream_pcp_drain_next(&v->up, p, cpu, z, &pindex, &count, &order)) != FRP_NONE) {
 		v->ops->free_block(v->m, page, order);
-		p->count -= 1ull << order;
-		count -= count > (1ull << order) ? 1ull << order : count;
 		v->ops->count(v->m, "pcp_drained_pages", 1ull << order);
 	}
 }
@@ -465,42 +310,17 @@ static void van_free(void *self, uint64_t pfn, unsigned order, unsigned cpu, uin
 {
 	struct van *v = self;
 	int z = v->ops->pfn_zone(v->m, pfn);
+	int pindex = upstream_free_pindex(&v->up, z, v->use_pcp, pfn, order);
 	(void)now;
 
-	if (z < 0 || !v->use_pcp || !pcp_allowed(v, order)) {
+	if (pindex < 0) {
 		v->ops->free_block(v->m, pfn, order);
 		return;
 	}
-	int mt = v->ops->pb_label(v->m, pfn);
-	if (mt == FRP_MT_ISOLATE) {
-		v->ops->free_block(v->m, pfn, order);
-		return;
-	}
-	if (mt >= FRP_MT_PCPTYPES)
-		mt = FRP_MT_MOVABLE;	/* HIGHATOMIC and CMA frees use the MOVABLE list */
-	/* free_frozen_page_commit() */
-	unsigned pindex = order_to_pindex(v, mt, order);
-	struct pcp *p = pcpof(v, cpu, (unsigned)z);
-	unsigned batch = v->ops->zone(v->m, (unsigned)z)->pcp_batch;
-	uint64_t high = pcp_high(v, (unsigned)z);
-
-	if (!batch)
-		batch = 1;
-	p->alloc_factor >>= 1;
-	v->ops->pcp_push(v->m, cpu, (unsigned)z, pindex, pfn, order, 0);
-	p->count += 1ull << order;
-	if (p->free_count < (batch << 5))
-		p->free_count += 1u << order;
-	if (p->count >= high) {
-		/* nr_pcp_free(): clamp(free_count, batch, high - batch) */
-		uint64_t n = p->free_count;
-		uint64_t hi = high > batch ? high - batch : batch;
-		if (n < batch)
-			n = batch;
-		if (n > hi)
-			n = hi;
-		pcp_drain(v, cpu, (unsigned)z, pindex, n);
-	}
+	uint64_t n = upstream_free_frozen_page_commit(&v->up, pcpof(v, cpu, (unsigned)z), cpu, (unsigned)z,
+						      (unsigned)pindex, pfn, order);
+	if (n)
+		pcp_drain(v, cpu, (unsigned)z, (unsigned)pindex, n);
 }
 
 static void van_drain(void *self)

@@ -44,6 +44,11 @@ static void usage(FILE *f)
 		"      --label-agreement with a `recorded` run: per run, the share of allocations\n"
 		"                        placed in a pageblock with the label the real kernel's\n"
 		"                        pageblock had (1 byte per allocation per run)\n"
+		"      --no-caller-fallback\n"
+		"                        a high-order __GFP_NORETRY/__GFP_NOWARN allocation the\n"
+		"                        policy refuses stays failed. By default its caller\n"
+		"                        falls back, as slab, page_frag and THP do: it is\n"
+		"                        replayed as 2^order order-0 allocations\n"
 		"  -q, --quiet           no summary on stderr\n"
 		"  -h, --help            this text\n\n"
 		"A short summary per policy goes to stderr; progress too when stderr is a\n"
@@ -87,6 +92,7 @@ int cmd_replay(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "label-agreement", no_argument, NULL, 'L' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "no-caller-fallback", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -128,6 +134,7 @@ int cmd_replay(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'L': r.opts.label_agreement = 1; break;
 		case 'S': r.opts.strict = 1; break;
+		case 'F': r.opts.no_caller_fallback = 1; break;
 		case 'h': usage(stdout); return FR_EXIT_OK;
 		default: return fr_usage_error("replay", "bad option");
 		}
@@ -186,8 +193,12 @@ int cmd_replay(int argc, char **argv)
 				run->ctr[C_ALLOC_FAILURES], run->ctr[C_UNKNOWN_FREES],
 				run->seconds > 0 ? (double)r.st.events / run->seconds / 1e6 : 0.0);
 		if (run->ctr[C_ALLOC_FAILURES] && !quiet)
-			fprintf(stderr, "%-12s note: %" PRIu64 " allocations could not be placed (model full)\n",
-				run->pi.pol->name, run->ctr[C_ALLOC_FAILURES]);
+			fprintf(stderr, "%-12s note: %" PRIu64 " allocations could not be placed "
+				"(refused, or no free block)\n", run->pi.pol->name, run->ctr[C_ALLOC_FAILURES]);
+		if (run->ctr[C_CALLER_FALLBACKS] && !quiet)
+			fprintf(stderr, "%-12s note: %" PRIu64 " refused high-order allocations replayed as "
+				"%" PRIu64 " order-0 pages (caller fallback)\n", run->pi.pol->name,
+				run->ctr[C_CALLER_FALLBACKS], run->ctr[C_CALLER_FALLBACK_PAGES]);
 		if (viol) {
 			fprintf(stderr, "%-12s CHECK FAILED: %" PRIu64 " violations; first: %s\n", run->pi.pol->name,
 				viol, run->violation);

@@ -35,6 +35,8 @@ static const char *const engine_counter_names[NR_ENGINE_COUNTERS] = {
 	[C_ALLOC_OF_LIVE_PFN] = "allocs_of_live_pfn",
 	[C_CHECK_VIOLATIONS] = "check_violations",
 	[C_BAD_PLACEMENTS] = "bad_placements",
+	[C_CALLER_FALLBACKS] = "caller_fallbacks",
+	[C_CALLER_FALLBACK_PAGES] = "caller_fallback_pages",
 };
 
 const char *fr_engine_counter_name(int i)
@@ -229,7 +231,78 @@ static void note_label(struct fr_run *run, int on, uint8_t label)
 	run->labels[run->nlabels++] = label;
 }
 
-static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels)
+/* Commit block b the policy returned for the allocation recorded at rec. */
+static int place(struct fr_run *run, uint64_t rec, uint64_t b, unsigned order, int mt)
+{
+	struct fr_model *m = run->m;
+
+	if (b == FRP_NONE) {
+		run->ctr[C_ALLOC_FAILURES]++;
+		return -1;
+	}
+	if (b >= m->geo.end_pfn || PW_STATE(pw_get(m, b)) != PW_TAKEN || PW_ORDER(pw_get(m, b)) != order) {
+		run->ctr[C_BAD_PLACEMENTS]++;
+		if (!run->violation[0])
+			snprintf(run->violation, sizeof(run->violation),
+				 "policy %s returned pfn %#llx for an order-%u request, which is not a block it took",
+				 run->pi.pol->name, (unsigned long long)b, order);
+		return -1;
+	}
+	run->ctr[C_ALLOC_PAGES] += 1ull << order;
+	model_commit_alloc(m, b, order, mt, rec);
+	if (b != rec)
+		pfnmap_put(&run->map, rec, b);
+	return 0;
+}
+
+/*
+ * The caller's fallback to order 0.  The recorded kernel gave this
+ * high-order allocation at once; a policy may refuse it (the SPB series
+ * does on purpose: the NORETRY skip of the relax sequence, seed 001's
+ * NOWARN_LOWER_ORDER, ALLOC_HIGHORDER_OPTIONAL - each "for callers with a
+ * cheap fallback", 26/40, 35/40).  Those callers then ask again at their
+ * minimum order with their original flags:
+ *   allocate_slab()           oo with __GFP_NORETRY|__GFP_NOWARN, then s->min
+ *   __page_frag_cache_refill() PAGE_FRAG_CACHE_MAX_ORDER with NORETRY, then 0
+ *   the THP fault path        order 9 fails -> 512 base pages
+ * [I] The replay keeps the page demand: 2^order order-0 allocations of the
+ * same migratetype, each mapped to one page of the recorded block, so the
+ * recorded free of the block frees them all (free_event walks the range).
+ * Their gfp is the recorded one without __GFP_NORETRY and
+ * __GFP_NOMEMALLOC (what allocate_slab() and the page_frag refill add for
+ * the high-order try).  Off with --no-caller-fallback.
+ */
+static int caller_falls_back(const struct fr_event *e)
+{
+	return e->order > 0 && (e->gfp & (FRP_GFP_NORETRY | FRP_GFP_NOWARN)) && !(e->gfp & FRP_GFP_NOFAIL);
+}
+
+static void caller_fallback(struct fr_run *run, const struct fr_event *e, struct frp_request *rq, int labels)
+{
+	struct fr_model *m = run->m;
+	uint64_t n = 1ull << e->order;
+	int first = 1;
+
+	run->ctr[C_CALLER_FALLBACKS]++;
+	rq->order = 0;
+	rq->gfp = e->gfp & ~(FRP_GFP_NORETRY | FRP_GFP_NOMEMALLOC);
+	for (uint64_t i = 0; i < n; i++) {
+		rq->rec_pfn = e->pfn + i;
+		uint64_t b = run->pi.pol->alloc(run->self, rq);
+		if (place(run, e->pfn + i, b, 0, rq->mt) < 0) {
+			/* counted once in alloc_failures; the pieces placed stay */
+			if (first)
+				note_label(run, labels, 0xff);
+			return;
+		}
+		run->ctr[C_CALLER_FALLBACK_PAGES]++;
+		if (first)
+			note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
+		first = 0;
+	}
+}
+
+static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels, int fallback)
 {
 	struct fr_model *m = run->m;
 	struct frp_request rq;
@@ -254,25 +327,15 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels
 	rq.zone = (uint8_t)gfp_zone_index(m, e->gfp);
 	run->ctr[C_ALLOCS]++;
 	b = run->pi.pol->alloc(run->self, &rq);
-	if (b == FRP_NONE) {
-		run->ctr[C_ALLOC_FAILURES]++;
+	if (b == FRP_NONE && fallback && caller_falls_back(e)) {
+		caller_fallback(run, e, &rq, labels);
+		return;
+	}
+	if (place(run, e->pfn, b, e->order, rq.mt) < 0) {
 		note_label(run, labels, 0xff);
 		return;
 	}
-	if (b >= m->geo.end_pfn || PW_STATE(pw_get(m, b)) != PW_TAKEN || PW_ORDER(pw_get(m, b)) != e->order) {
-		run->ctr[C_BAD_PLACEMENTS]++;
-		note_label(run, labels, 0xff);
-		if (!run->violation[0])
-			snprintf(run->violation, sizeof(run->violation),
-				 "policy %s returned pfn %#llx for an order-%u request, which is not a block it took",
-				 run->pi.pol->name, (unsigned long long)b, e->order);
-		return;
-	}
-	run->ctr[C_ALLOC_PAGES] += 1ull << e->order;
-	model_commit_alloc(m, b, e->order, rq.mt, e->pfn);
 	note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
-	if (b != e->pfn)
-		pfnmap_put(&run->map, e->pfn, b);
 }
 
 /* ---- metrics ---- */
@@ -486,7 +549,7 @@ static void run_event(struct fr_replay *r, struct fr_run *run, const struct fr_e
 			run->pi.pol->tick(run->self, e->ts);
 	}
 	if (e->kind == FR_EV_ALLOC)
-		alloc_event(run, e, r->opts.label_agreement);
+		alloc_event(run, e, r->opts.label_agreement, !r->opts.no_caller_fallback);
 	else
 		free_event(run, e->pfn, e->kind == FR_EV_FREE ? e->order : 0, e->cpu, e->ts);
 }

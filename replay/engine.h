@@ -27,6 +27,7 @@ struct fr_replay_opts {
 	uint64_t stop_after;	/* stop after this many events (tests of the partial path); 0: never */
 	int label_agreement;	/* keep each allocation's pageblock label to compare runs with `recorded` */
 	int strict;		/* double frees and overlapping allocations are bad input */
+	int no_caller_fallback;	/* a refused high-order NORETRY/NOWARN allocation stays failed */
 };
 
 struct fr_sample {
@@ -44,7 +45,7 @@ struct fr_counter {
 enum {
 	C_ALLOCS, C_ALLOC_PAGES, C_ALLOC_FAILURES, C_RECORDED_FAILURES, C_FREES, C_FREE_PAGES,
 	C_UNKNOWN_FREES, C_PARTIAL_FREES, C_ALLOC_OF_LIVE_PFN, C_CHECK_VIOLATIONS, C_BAD_PLACEMENTS,
-	NR_ENGINE_COUNTERS
+	C_CALLER_FALLBACKS, C_CALLER_FALLBACK_PAGES, NR_ENGINE_COUNTERS
 };
 
 struct fr_run {

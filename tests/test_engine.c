@@ -171,7 +171,10 @@ static void test_model_full_and_failures(void **state)
 	 *                                 remainders 1025(o0) .. 1536(o9) UNMOVABLE
 	 *  1.2 movable order 9         -> claim: the UNMOVABLE order-9 at 1536, whole
 	 *  1.3 movable order 9         -> nothing >= order 9 left; claim needs >= 9,
-	 *                                 steal finds nothing: the model is full
+	 *                                 steal finds nothing.  GFP_TRANSHUGE has
+	 *                                 __GFP_NOWARN: the fault path falls back to
+	 *                                 base pages, 511 fit, the 512th finds the
+	 *                                 model full
 	 */
 	t = write_trace(dir, "c.txt",
 		L("1.0", "mm_page_alloc", "pfn=0x400 order=10 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE")
@@ -184,7 +187,62 @@ static void test_model_full_and_failures(void **state)
 	assert_int_equal(jget(v, "counters.alloc_failures"), 1);
 	assert_int_equal(jget(v, "summary.alloc_failures"), 1);
 	assert_int_equal(jget(v, "counters.policy.claim_whole_block"), 2);
+	assert_int_equal(jget(v, "counters.caller_fallbacks"), 1);
+	assert_int_equal(jget(v, "counters.caller_fallback_pages"), 511);
+	assert_int_equal(jget(v, "timeline.1.free_pages"), 0);
+	json_decref(j);
+	j = replay(t, "--mem 8M -p vanilla:pcp=off --no-caller-fallback", 0);
+	v = run_of(j, 0);
+	assert_int_equal(jget(v, "counters.alloc_failures"), 1);
 	assert_int_equal(jget(v, "timeline.1.free_pages"), 2048 - 1024 - 1 - 512);
+	json_decref(j);
+	fr_test_rmrf(dir);
+	free(dir);
+}
+
+/*
+ * The caller's fallback (engine.c caller_fallback()): spb refuses an atomic
+ * order-3 __GFP_NORETRY request on a fresh machine (its first walk has no
+ * tainted SPB, Pass 3 is held back from atomic callers under NOFRAGMENT,
+ * and the relax sequence's NORETRY skip ends it).  Its caller - slab,
+ * page_frag - asks again at order 0: eight order-0 GFP_ATOMIC requests,
+ * which the relax sequence serves (ADD_TAINTED_OK, Pass 3).  The recorded
+ * order-3 free frees all eight.  --no-caller-fallback: one failure, and the
+ * free is of a block never placed.
+ */
+static void test_caller_fallback(void **state)
+{
+	char *dir = fr_test_tmpdir();
+	(void)state;
+	const char *t = write_trace(dir, "fb.txt",
+		L("1.0", "mm_page_alloc", "pfn=0x108 order=3 migratetype=0 gfp_flags=GFP_ATOMIC|__GFP_NOWARN|__GFP_NORETRY")
+		L("2.0", "mm_page_free", "pfn=0x108 order=3"));
+	json_t *j = replay(t, "--mem 8M -p spb:pcp=off", 0);
+	json_t *v = run_of(j, 0);
+	assert_int_equal(jget(v, "counters.allocs"), 1);
+	assert_int_equal(jget(v, "counters.policy.alloc_refused"), 1);
+	assert_int_equal(jget(v, "counters.caller_fallbacks"), 1);
+	assert_int_equal(jget(v, "counters.caller_fallback_pages"), 8);
+	assert_int_equal(jget(v, "counters.alloc_pages"), 8);
+	assert_int_equal(jget(v, "counters.alloc_failures"), 0);
+	/* the first piece taints the SPB; Pass 1 serves the other seven */
+	assert_int_equal(jget(v, "counters.policy.relax_ADD_TAINTED_OK"), 1);
+	assert_int_equal(jget(v, "counters.policy.PASS_1"), 7);
+	assert_int_equal(jget(v, "summary.tainted_max"), 1);
+	assert_int_equal(jget(v, "timeline.1.free_pages"), 2048 - 8);
+	assert_int_equal(jget(v, "counters.frees"), 8);
+	assert_int_equal(jget(v, "counters.free_pages"), 8);
+	assert_int_equal(jget(v, "counters.unknown_frees"), 0);
+	assert_int_equal(jget(v, "summary.tainted_final"), 0);
+	json_decref(j);
+
+	j = replay(t, "--mem 8M -p spb:pcp=off --no-caller-fallback", 0);
+	v = run_of(j, 0);
+	assert_int_equal(jget(v, "counters.caller_fallbacks"), 0);
+	assert_int_equal(jget(v, "counters.alloc_failures"), 1);
+	assert_int_equal(jget(v, "counters.alloc_pages"), 0);
+	assert_int_equal(jget(v, "counters.unknown_frees"), 1);
+	assert_int_equal(jget(v, "summary.tainted_max"), 0);
 	json_decref(j);
 	fr_test_rmrf(dir);
 	free(dir);
@@ -289,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_model_full_and_failures),
 		cmocka_unit_test(test_pfn_limit),
 		cmocka_unit_test(test_partial_frees),
+		cmocka_unit_test(test_caller_fallback),
 		cmocka_unit_test(test_seed_from_trace),
 		cmocka_unit_test(test_bad_order),
 		cmocka_unit_test(test_strict),

@@ -661,6 +661,48 @@ static void test_relax_tainted_ok(void **state)
 }
 
 /*
+ * pass3_gate (inferred from 35/40's step order TAINTED_OK before
+ * DROP_NOFRAGMENT and 20/40's "reclaim before taint"): with an empty SPB
+ * available, an atomic UNMOVABLE request that may not yet relabel inside
+ * the tainted SPB must not taint the empty one either: its first walk
+ * fails, ADD_TAINTED_OK lets Pass 2 claim the tainted SPB's free MOVABLE
+ * pageblock, nothing new is tainted.  pass3_gate=none: the first walk's
+ * Pass 3 taints SPB1 although SPB0 had room.  A reclaim-capable caller
+ * gets Pass 2 at once under both.
+ */
+static void test_pass3_gate(void **state)
+{
+	struct fix f;
+	(void)state;
+
+	build(&f, 2, "spb:pcp=off", setup_2);	/* SPB1 empty */
+	uint64_t p = alloc(&f, 0, FRP_MT_UNMOVABLE, GFP_ATOMIC);
+	assert_int_equal(p, 7 * PB);
+	assert_int_equal(ctr("relax_ADD_TAINTED_OK"), 1);
+	assert_int_equal(ctr("PASS_2"), 1);
+	assert_int_equal(ctr("PASS_3"), 0);
+	assert_int_equal(f.m->fresh_taints, 0);
+	assert_int_equal(cat(&f, 1), FRP_SPB_EMPTY);
+	check_and_free(&f);
+
+	build(&f, 2, "spb:pcp=off,pass3_gate=none", setup_2);
+	p = alloc(&f, 0, FRP_MT_UNMOVABLE, GFP_ATOMIC);
+	assert_int_equal(spb_of(p), 1);
+	assert_int_equal(ctr("PASS_3"), 1);
+	assert_int_equal(ctr("relax_ADD_TAINTED_OK"), 0);
+	assert_int_equal(f.m->fresh_taints, 1);
+	assert_int_equal(cat(&f, 1), FRP_SPB_TAINTED);
+	check_and_free(&f);
+
+	build(&f, 2, "spb:pcp=off,pass3_gate=none", setup_2);
+	p = alloc(&f, 0, FRP_MT_UNMOVABLE, GFP_KERNEL);
+	assert_int_equal(p, 7 * PB);
+	assert_int_equal(ctr("PASS_2"), 1);
+	assert_int_equal(f.m->fresh_taints, 0);
+	check_and_free(&f);
+}
+
+/*
  * Seed 001 (v2 35/40) "refuse best-effort high-order allocs servable at
  * lower orders": an order-2 UNMOVABLE request with __GFP_NOWARN, without
  * __GFP_DIRECT_RECLAIM and __GFP_NOFAIL, that the NOFRAGMENT walk cannot
@@ -1127,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(test_steer_claim),
 		cmocka_unit_test(test_relax_noretry_skip),
 		cmocka_unit_test(test_relax_tainted_ok),
+		cmocka_unit_test(test_pass3_gate),
 		cmocka_unit_test(test_highorder_optional),
 		cmocka_unit_test(test_defrag_worker),
 		cmocka_unit_test(test_evacuate_for_order),
