@@ -253,7 +253,8 @@ static int open_handles(struct tdat *t, int fd, struct fr_meta *meta, struct fr_
 	t->data_off = calloc(t->ncpus, sizeof(*t->data_off));
 	if (!t->cur || !t->ts || !t->heap || !t->data_cpu || !t->data_off)
 		return fr_err(err, "%s: out of memory", t->path);
-	/* which CPUs hold records, and where their data starts (for the plan) */
+	/* which CPUs hold records (tracecmd_read_cpu_first(): NULL for none), and
+	 * the offset of their first one (for the plan) */
 	t->ndata = 0;
 	for (int c = 0; c < t->ncpus; c++) {
 		struct tep_record *r = tracecmd_read_cpu_first(t->h, c);

@@ -5,7 +5,10 @@
  *
  * Memory: one 48-bit word per modeled 4 KiB page, stored 6 bytes apart
  * (struct m_pw; read and written only through pw_get() / pw_set()),
- * plus 8 bytes per pageblock and ~1.4 KB per SPB: 6.02 bytes per page.
+ * plus 12 bytes per pageblock and ~1.5 KB per SPB: 6.03 bytes per page.
+ * Peak RSS of a whole replay over the modeled pages (synthetic 256 GiB and
+ * 1 TiB machines, 2 M-1 B events): -p recorded 6.06-6.17 B/page; -p vanilla
+ * 6.4-7.8, the rest being the engine's recorded-pfn map (replay/pfnmap.h).
  *
  * Page word layout (only chunk heads carry meaning; tail pages are 0):
  *   bits  0..3   order
