@@ -147,73 +147,107 @@ void pfnmap_free(struct pfnmap *m)
 }
 
 /*
- * 1.25x the home slots, in place.  The table is sorted by hash and a home
- * is the hash scaled to the table, so an entry's new home is at or above
- * its old one; an entry at old position p lands below 1.25 (p + 1), and a
+ * Grow the home slots in place: 2x while the table is small, then 1.25x,
+ * which keeps the load of a large table between 0.64 and 0.8 (at most 12.5
+ * bytes per entry).  The table is sorted by hash and a home is the hash
+ * scaled to the table, so an entry's new home is at or above its old one;
+ * by a factor r, an entry at old position p lands below r (p + 1), and a
  * cluster (maximal run of full slots) never reaches the next cluster's new
- * positions, whose homes start at 1.25 times the empty slot between them.
- * Grow the array, then move clusters from the top down, each through a
- * small scratch copy.  (Growing by 1.25 rather than 2 keeps the load
- * between 0.64 and 0.8: at most 12.5 bytes per entry.)
+ * positions, whose homes start at r times the empty slot between them.
+ * Grow the array, then move clusters from the top down.
  */
-static int grow(struct pfnmap *m)
-{
-	size_t sz = slot_size(m), n = m->nslots, ncap = m->cap + m->cap / 4;
-	size_t maxlen = 0, len = 0, q = 0, qmax = 0, nn;
-	char *s, *scratch;
+/* slot_hash() and home_of() for a mode known at compile time */
+#define HASH_AT(wide, s, i) ((wide) ? ((const struct pfnmap_wslot *)(s))[i].h : ((const uint64_t *)(s))[i] >> 32)
+#define HOME(wide, h, cap) ((wide) ? (size_t)(((unsigned __int128)(h) * (cap)) >> 64) \
+				   : (size_t)(((h) * (cap)) >> 32))
 
-	if (!m->wide && ncap > UINT32_MAX)
+/* The new position of each entry of [lo, top), a run inside the cluster
+ * that starts at a, into qs[]: positions follow the hash order, from each
+ * entry's home or right after the previous entry's. */
+static inline __attribute__((always_inline)) void new_positions(const void *s, size_t a, size_t lo, size_t top,
+								 size_t ncap, size_t *qs, const int wide)
+{
+	size_t q = 0;
+
+	for (size_t p = a; p < top; p++) {
+		size_t home = HOME(wide, HASH_AT(wide, s, p), ncap);
+		q = p == a || home > q + 1 ? home : q + 1;
+		if (p >= lo)
+			qs[p - lo] = q;
+	}
+}
+
+#define QBUF 256
+#define SMALL_CAP ((size_t)1 << 20)	/* below: double (fewer rehashes); above: 1.25x */
+
+static inline __attribute__((always_inline)) int grow_mode(struct pfnmap *m, const int wide)
+{
+	size_t sz = slot_size(m), n = m->nslots, nn, e, qs[QBUF];
+	size_t ncap = m->cap < SMALL_CAP ? 2 * m->cap : m->cap + m->cap / 4;
+	void *s = m->slot;
+
+	if (!wide && ncap > UINT32_MAX)
 		return -1;	/* 2^32 home slots for keys below 2^32: cannot happen */
-	for (size_t p = 0; p < n; p++) {	/* longest cluster, highest new position */
-		uint64_t h = slot_hash(m, p);
-		if (!h) {
-			len = 0;
-			continue;
-		}
-		size_t home = home_of(m, h, ncap);
-		q = len == 0 || home > q + 1 ? home : q + 1;
-		if (q > qmax)
-			qmax = q;
-		if (++len > maxlen)
-			maxlen = len;
-	}
+	/* the highest new position: the last entry of the last cluster */
 	nn = ncap + OVF_MIN;
-	if (nn < qmax + 2)
-		nn = qmax + 2;	/* the last slot stays empty */
-	scratch = malloc(maxlen ? maxlen * sz : 1);
-	if (!scratch)
-		return -1;
-	s = tbl_grow(m->slot, n * sz, nn * sz);
-	if (!s) {
-		free(scratch);
-		return -1;
+	for (e = n; e > 0 && !HASH_AT(wide, s, e - 1); e--)
+		;
+	if (e > 0) {
+		size_t a = e - 1, q;
+		while (a > 0 && HASH_AT(wide, s, a - 1))
+			a--;
+		for (size_t lo = a; lo < e; lo += QBUF) {
+			size_t top = e - lo > QBUF ? lo + QBUF : e;
+			new_positions(s, a, lo, top, ncap, qs, wide);
+			q = qs[top - lo - 1];
+			if (nn < q + 2)
+				nn = q + 2;	/* the last slot stays empty */
+		}
 	}
+	s = tbl_grow(m->slot, n * sz, nn * sz);
+	if (!s)
+		return -1;
 	m->slot = s;
 	m->cap = ncap;
 	m->nslots = nn;
-	for (size_t e = n;;) {
+	for (e = n;;) {
 		size_t a;
-		while (e > 0 && !slot_hash(m, e - 1))
+		while (e > 0 && !HASH_AT(wide, s, e - 1))
 			e--;
 		if (e == 0)
 			break;
 		a = e - 1;
-		while (a > 0 && slot_hash(m, a - 1))
+		while (a > 0 && HASH_AT(wide, s, a - 1))
 			a--;
-		/* cluster [a, e): its new positions lie in [a, 1.25 e) */
-		memcpy(scratch, s + a * sz, (e - a) * sz);
-		memset(s + a * sz, 0, (e - a) * sz);
-		for (size_t k = 0; k < e - a; k++) {
-			uint64_t h = m->wide ? ((struct pfnmap_wslot *)scratch)[k].h
-					     : ((uint64_t *)scratch)[k] >> 32;
-			size_t home = home_of(m, h, ncap);
-			q = k == 0 || home > q + 1 ? home : q + 1;
-			memcpy(s + q * sz, scratch + k * sz, sz);
+		/* cluster [a, e), QBUF entries at a time from the top: an entry
+		 * only moves up, past slots its cluster has vacated */
+		for (size_t top = e; top > a;) {
+			size_t lo = top - a > QBUF ? top - QBUF : a;
+			new_positions(s, a, lo, top, ncap, qs, wide);
+			for (size_t from = top; from-- > lo;) {
+				size_t to = qs[from - lo];
+				if (to == from)
+					continue;
+				if (wide) {
+					struct pfnmap_wslot *w = s;
+					w[to] = w[from];
+					w[from].h = w[from].v = 0;
+				} else {
+					uint64_t *c = s;
+					c[to] = c[from];
+					c[from] = 0;
+				}
+			}
+			top = lo;
 		}
 		e = a;
 	}
-	free(scratch);
 	return 0;
+}
+
+static int grow(struct pfnmap *m)
+{
+	return m->wide ? grow_mode(m, 1) : grow_mode(m, 0);
 }
 
 /* No empty slot before the last one: more overflow slots, or grow. */

@@ -17,11 +17,11 @@
  * 2^32 - 1 and every value below 2^32, which covers pfns of machines up to
  * 16 TiB; the first key or value beyond that turns the map into 16-byte
  * slots (64-bit hash, 64-bit value) for good.
- * The table grows by a quarter when the load would pass 0.8 (0.64 right
- * after), in place: large tables are their own mappings, grown with
- * mremap(), so no second copy of the table is live while it rehashes.
- * Memory follows the most entries ever live, not the trace length: at most
- * 12.5 bytes per entry at that peak.
+ * The table grows when the load would pass 0.8, in place: large tables are
+ * their own mappings, grown with mremap(), so no second copy of the table
+ * is live while it rehashes.  Past 2^20 home slots it grows by a quarter
+ * (load 0.64 right after).  Memory follows the most entries ever live, not
+ * the trace length: at most 12.5 bytes per entry at that peak (large maps).
  */
 #ifndef FR_PFNMAP_H
 #define FR_PFNMAP_H
