@@ -23,6 +23,18 @@
 #include "bitmap.h"
 #include "engine.h"
 
+/*
+ * Every event looks its recorded pfn up in the pfn map and, when it is not
+ * there, in the page array (lookup_head()): two cache misses at random on a
+ * machine-sized model, which bound the replay rate at scale.  Their
+ * addresses depend on nothing the replay computes, so ask for them a few
+ * events ahead, while the events in between run.
+ * Measured on a 256 GiB synthetic trace: 8 ahead, +40% events/s for
+ * vanilla; also resolving a free's map entry 4 ahead and prefetching its
+ * block's page word gained nothing.
+ */
+#define PREFETCH_AHEAD 8
+
 static const char *const engine_counter_names[NR_ENGINE_COUNTERS] = {
 	[C_ALLOCS] = "allocs",
 	[C_ALLOC_PAGES] = "alloc_pages",
@@ -158,7 +170,11 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 		} else {
 			do_free(run, b, rec, cpu, ts);
 			/* a free larger than the block: free what else lies in the range */
+			for (uint64_t p = rec + (1ull << bo); p < rec + (1ull << order) && p < rec + (1ull << bo) + PREFETCH_AHEAD; p++)
+				pfnmap_prefetch(&run->map, p);	/* caller fallback's pieces */
 			for (uint64_t p = rec + (1ull << bo); p < rec + (1ull << order);) {
+				if (p + PREFETCH_AHEAD < rec + (1ull << order))
+					pfnmap_prefetch(&run->map, p + PREFETCH_AHEAD);
 				uint64_t b2 = lookup_head(run, p);
 				if (b2 != FRP_NONE && p + (1ull << PW_ORDER(pw_get(m, b2))) <= rec + (1ull << order)) {
 					unsigned o2 = PW_ORDER(pw_get(m, b2));
@@ -191,27 +207,36 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 	run->ctr[C_UNKNOWN_FREES]++;
 }
 
-static int gfp_zone_index(const struct fr_model *m, uint64_t gfp)
+/* gfp_zone(): the zone class a gfp asks for; run->zone_idx maps each class
+ * to a zone of the model, once per run (the zones never change). */
+enum { ZC_NORMAL, ZC_DMA, ZC_DMA32, ZC_MOVABLE, NR_ZC };
+
+static inline unsigned gfp_zone_class(uint64_t gfp)
 {
-	const char *want = "Normal";
+	if (gfp & FRP_GFP_DMA)
+		return ZC_DMA;
+	if (gfp & FRP_GFP_DMA32)
+		return ZC_DMA32;
+	if ((gfp & (FRP_GFP_MOVABLE | FRP_GFP_HIGHMEM)) == (FRP_GFP_MOVABLE | FRP_GFP_HIGHMEM))
+		return ZC_MOVABLE;
+	return ZC_NORMAL;
+}
+
+static uint8_t zone_index(const struct fr_model *m, unsigned zc)
+{
+	static const char *const name[NR_ZC] = { "Normal", "DMA", "DMA32", "Movable" };
 	int idx = -1;
 
-	if (gfp & FRP_GFP_DMA)
-		want = "DMA";
-	else if (gfp & FRP_GFP_DMA32)
-		want = "DMA32";
-	else if ((gfp & (FRP_GFP_MOVABLE | FRP_GFP_HIGHMEM)) == (FRP_GFP_MOVABLE | FRP_GFP_HIGHMEM))
-		want = "Movable";
 	for (unsigned z = 0; z < m->geo.nr_zones; z++)
-		if (!strcmp(m->zone[z].name, want))
+		if (!strcmp(m->zone[z].name, name[zc]))
 			idx = (int)z;
-	if (idx < 0 && !strcmp(want, "Movable"))
+	if (idx < 0 && zc == ZC_MOVABLE)
 		for (unsigned z = 0; z < m->geo.nr_zones; z++)
 			if (!strcmp(m->zone[z].name, "Normal"))
 				idx = (int)z;
 	if (idx < 0)
 		idx = (int)m->geo.nr_zones - 1;	/* inferred single zone */
-	return idx;
+	return (uint8_t)idx;
 }
 
 /* --label-agreement: the label of the pageblock each allocation landed in
@@ -286,7 +311,12 @@ static void caller_fallback(struct fr_run *run, const struct fr_event *e, struct
 	run->ctr[C_CALLER_FALLBACKS]++;
 	rq->order = 0;
 	rq->gfp = e->gfp & ~(FRP_GFP_NORETRY | FRP_GFP_NOMEMALLOC);
+	/* each piece is a map entry at random: ask ahead (worker_main) */
+	for (uint64_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+		pfnmap_prefetch(&run->map, e->pfn + i);
 	for (uint64_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			pfnmap_prefetch(&run->map, e->pfn + i + PREFETCH_AHEAD);
 		rq->rec_pfn = e->pfn + i;
 		uint64_t b = run->pi.pol->alloc(run->self, rq);
 		if (place(run, e->pfn + i, b, 0, rq->mt) < 0) {
@@ -324,7 +354,7 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels
 	rq.cpu = e->cpu < m->geo.nr_cpus ? e->cpu : 0;
 	rq.order = e->order;
 	rq.mt = e->mt >= 0 && e->mt < FRP_NR_MT ? e->mt : FRP_MT_UNMOVABLE;
-	rq.zone = (uint8_t)gfp_zone_index(m, e->gfp);
+	rq.zone = run->zone_idx[gfp_zone_class(e->gfp)];
 	run->ctr[C_ALLOCS]++;
 	b = run->pi.pol->alloc(run->self, &rq);
 	if (b == FRP_NONE && fallback && caller_falls_back(e)) {
@@ -577,6 +607,8 @@ static int run_init(struct fr_replay *r, struct fr_run *run, const char *spec, i
 	run->m->on_count = on_count;
 	run->m->cb_arg = run;
 	run->gigantic_min = UINT64_MAX;
+	for (unsigned zc = 0; zc < NR_ZC; zc++)
+		run->zone_idx[zc] = zone_index(run->m, zc);
 	run->self = run->pi.pol->init((struct frp_model *)run->m, model_ops(),
 				      (const char *const *)run->pi.vals, msg, sizeof(msg));
 	if (!run->self)
@@ -639,6 +671,16 @@ static double thread_cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+
+static inline void prefetch_event(const struct fr_run *run, const struct fr_event *e)
+{
+	if (e->kind != FR_EV_ALLOC && e->kind != FR_EV_FREE && e->kind != FR_EV_FREE_BATCHED)
+		return;
+	pfnmap_prefetch(&run->map, e->pfn);
+	if (e->pfn < run->m->geo.end_pfn)
+		__builtin_prefetch((const uint8_t *)run->m->page + e->pfn * sizeof(struct m_pw));
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -657,8 +699,11 @@ static void *worker_main(void *arg)
 		}
 		b = &p->slot[next % NSLOTS];
 		pthread_mutex_unlock(&p->lock);
-		for (size_t i = 0; i < b->n; i++)
+		for (size_t i = 0; i < b->n; i++) {
+			if (i + PREFETCH_AHEAD < b->n)
+				prefetch_event(w->run, &b->ev[i + PREFETCH_AHEAD]);
 			run_event(p->r, w->run, &b->ev[i]);
+		}
 		pthread_mutex_lock(&p->lock);
 		if (--b->pending == 0)
 			pthread_cond_broadcast(&p->drained);

@@ -53,6 +53,7 @@ struct fr_run {
 	struct fr_model *m;
 	void *self;
 	struct pfnmap map;	/* recorded pfn -> model pfn, identity mappings omitted */
+	uint8_t zone_idx[4];	/* gfp zone class -> model zone (engine.c) */
 	uint64_t ctr[NR_ENGINE_COUNTERS];
 	struct fr_counter *pctr; /* the policy's own counters */
 	int npctr;

@@ -451,6 +451,16 @@ uint64_t *pfnmap_get(struct pfnmap *m, uint64_t key)
 	}
 }
 
+void pfnmap_prefetch(const struct pfnmap *m, uint64_t key)
+{
+	if (!m->wide) {
+		if (key < UINT32_MAX)
+			__builtin_prefetch((const uint64_t *)m->slot + (((uint64_t)hash32(key) * m->cap) >> 32));
+	} else {
+		__builtin_prefetch((const struct pfnmap_wslot *)m->slot + home_of(m, hash64(key), m->cap));
+	}
+}
+
 int pfnmap_put(struct pfnmap *m, uint64_t key, uint64_t val)
 {
 	if (!m->wide) {

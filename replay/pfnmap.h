@@ -49,6 +49,8 @@ uint64_t *pfnmap_get(struct pfnmap *m, uint64_t key);
 int pfnmap_put(struct pfnmap *m, uint64_t key, uint64_t val);
 /* Remove; returns 1 if it was present (old value in *old if non-NULL). */
 int pfnmap_del(struct pfnmap *m, uint64_t key, uint64_t *old);
+/* Hint: the slots a get or put of key will read soon (no effect on the map). */
+void pfnmap_prefetch(const struct pfnmap *m, uint64_t key);
 /* Iterate, in no particular order: for (size_t i = 0; pfnmap_next(m, &i, &k, &v);) */
 int pfnmap_next(const struct pfnmap *m, size_t *iter, uint64_t *key, uint64_t *val);
 
