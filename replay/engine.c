@@ -75,29 +75,34 @@ static void on_move(void *arg, uint64_t rec, uint64_t from, uint64_t to)
 		pfnmap_put(&run->map, rec, to);
 }
 
+/* Policies count events by name, usually with a string literal, on hot
+ * paths (spb: several per allocation): a small cache maps the pointer
+ * passed to the counter's index; names are compared only on a miss. */
 static void on_count(void *arg, const char *name, uint64_t delta)
 {
 	struct fr_run *run = arg;
+	struct fr_ctr_cache *c = &run->ctr_cache[((uintptr_t)name >> 3) % FR_CTR_CACHE];
+	int i;
 
-	/* policies name counters with string literals: compare pointers first */
-	for (int i = 0; i < run->npctr; i++)
-		if (run->pctr[i].key == name) {
-			run->pctr[i].v += delta;
-			return;
-		}
-	for (int i = 0; i < run->npctr; i++)
-		if (!strcmp(run->pctr[i].name, name)) {
-			run->pctr[i].v += delta;
-			return;
-		}
-	struct fr_counter *n = realloc(run->pctr, (size_t)(run->npctr + 1) * sizeof(*n));
-	if (!n)
+	if (c->key == name) {
+		run->pctr[c->idx].v += delta;
 		return;
-	run->pctr = n;
-	snprintf(n[run->npctr].name, sizeof(n[run->npctr].name), "%s", name);
-	n[run->npctr].key = name;
-	n[run->npctr].v = delta;
-	run->npctr++;
+	}
+	for (i = 0; i < run->npctr; i++)	/* names are kept to 47 characters */
+		if (!strncmp(run->pctr[i].name, name, sizeof(run->pctr[i].name) - 1))
+			break;
+	if (i == run->npctr) {
+		struct fr_counter *n = realloc(run->pctr, (size_t)(run->npctr + 1) * sizeof(*n));
+		if (!n)
+			return;
+		run->pctr = n;
+		snprintf(n[i].name, sizeof(n[i].name), "%s", name);
+		n[i].v = 0;
+		run->npctr++;
+	}
+	run->pctr[i].v += delta;
+	c->key = name;
+	c->idx = i;
 }
 
 /* ---- block lookup by recorded pfn ---- */

@@ -38,8 +38,13 @@ struct fr_sample {
 
 struct fr_counter {
 	char name[48];
-	const char *key;	/* the pointer the policy passed (usually a literal): fast path */
 	uint64_t v;
+};
+
+#define FR_CTR_CACHE 64
+struct fr_ctr_cache {		/* a name pointer a policy passed -> its counter */
+	const char *key;
+	int idx;
 };
 
 enum {
@@ -57,6 +62,7 @@ struct fr_run {
 	uint64_t ctr[NR_ENGINE_COUNTERS];
 	struct fr_counter *pctr; /* the policy's own counters */
 	int npctr;
+	struct fr_ctr_cache ctr_cache[FR_CTR_CACHE];
 	struct fr_sample *tl;
 	size_t ntl, captl;
 	uint64_t tainted_max, lower_bound_max, gigantic_min, tainted_live_max;

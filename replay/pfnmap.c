@@ -454,8 +454,13 @@ uint64_t *pfnmap_get(struct pfnmap *m, uint64_t key)
 void pfnmap_prefetch(const struct pfnmap *m, uint64_t key)
 {
 	if (!m->wide) {
-		if (key < UINT32_MAX)
-			__builtin_prefetch((const uint64_t *)m->slot + (((uint64_t)hash32(key) * m->cap) >> 32));
+		if (key < UINT32_MAX) {
+			/* a put scans to the end of the cluster (13 slots on average
+			 * at load 0.8): the home line and the next */
+			const uint64_t *p = (const uint64_t *)m->slot + (((uint64_t)hash32(key) * m->cap) >> 32);
+			__builtin_prefetch(p);
+			__builtin_prefetch(p + 8);
+		}
 	} else {
 		__builtin_prefetch((const struct pfnmap_wslot *)m->slot + home_of(m, hash64(key), m->cap));
 	}
