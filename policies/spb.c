@@ -2149,7 +2149,7 @@ static int spb_evacuate_for_order(struct spb *S, unsigned z, unsigned order, int
  * objects a real shrinker would have dropped.  Modelled effect: the run
  * releases the oldest live reclaimable allocations this policy placed,
  * SPB_SLAB_SHRINK_TARGET_OBJS / shrink_objs_per_page pages' worth, through
- * ops->release_alloc (their later traced frees become unknown frees).  The
+ * ops->release_alloc (their later traced frees count as released_frees).  The
  * pages go back to the buddy where they lie: mostly tainted SPBs.
  */
 static void spb_slab_shrink_work(struct spb *S)

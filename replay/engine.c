@@ -49,6 +49,7 @@ static const char *const engine_counter_names[NR_ENGINE_COUNTERS] = {
 	[C_BAD_PLACEMENTS] = "bad_placements",
 	[C_CALLER_FALLBACKS] = "caller_fallbacks",
 	[C_CALLER_FALLBACK_PAGES] = "caller_fallback_pages",
+	[C_RELEASED_FREES] = "released_frees",
 };
 
 const char *fr_engine_counter_name(int i)
@@ -78,6 +79,17 @@ static void on_move(void *arg, uint64_t rec, uint64_t from, uint64_t to)
 /* Policies count events by name, usually with a string literal, on hot
  * paths (spb: several per allocation): a small cache maps the pointer
  * passed to the counter's index; names are compared only on a miss. */
+/* ops->release_alloc() (spb's slab-shrink model): the trace will free this
+ * block later; remember it, so that free counts as released_frees, not
+ * unknown_frees. */
+static void on_release(void *arg, uint64_t rec, unsigned order)
+{
+	struct fr_run *run = arg;
+
+	pfnmap_del(&run->map, rec, NULL);
+	pfnmap_put(&run->released, rec, order);
+}
+
 static void on_count(void *arg, const char *name, uint64_t delta)
 {
 	struct fr_run *run = arg;
@@ -161,10 +173,55 @@ static void do_free(struct fr_run *run, uint64_t b, uint64_t rec, unsigned cpu, 
 	run->pi.pol->free(run->self, b, order, cpu, ts);
 }
 
+/* Free the blocks recorded inside [p, end) that lie wholly in it (the
+ * pieces of a caller fallback, the rest of a free larger than its block);
+ * returns how many. */
+static uint64_t free_range(struct fr_run *run, uint64_t p, uint64_t end, unsigned cpu, uint64_t ts)
+{
+	struct fr_model *m = run->m;
+	uint64_t n = 0;
+
+	for (uint64_t q = p; q < end && q < p + PREFETCH_AHEAD; q++)
+		pfnmap_prefetch(&run->map, q);
+	while (p < end) {
+		if (p + PREFETCH_AHEAD < end)
+			pfnmap_prefetch(&run->map, p + PREFETCH_AHEAD);
+		uint64_t b = lookup_head(run, p);
+		if (b != FRP_NONE && p + (1ull << PW_ORDER(pw_get(m, b))) <= end) {
+			unsigned o = PW_ORDER(pw_get(m, b));
+			do_free(run, b, p, cpu, ts);
+			p += 1ull << o;
+			n++;
+		} else {
+			p++;
+		}
+	}
+	return n;
+}
+
+/* A free of a block the policy released early (on_release), or of a piece
+ * of one: 1 if so. */
+static int released_free(struct fr_run *run, uint64_t rec, unsigned order)
+{
+	uint64_t *v;
+
+	if (!run->released.count)
+		return 0;
+	if (pfnmap_del(&run->released, rec, NULL))
+		return 1;
+	for (unsigned o = order + 1; o <= run->m->geo.max_order; o++) {
+		uint64_t c = rec & ~((1ull << o) - 1);
+		if ((v = pfnmap_get(&run->released, c)))
+			return *v >= o;	/* rec lies inside it: split_page() pieces */
+	}
+	return 0;
+}
+
 static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigned cpu, uint64_t ts)
 {
 	struct fr_model *m = run->m;
 	uint64_t b = lookup_head(run, rec);
+	int released;
 
 	if (b != FRP_NONE) {
 		unsigned bo = PW_ORDER(pw_get(m, b));
@@ -175,23 +232,20 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 		} else {
 			do_free(run, b, rec, cpu, ts);
 			/* a free larger than the block: free what else lies in the range */
-			for (uint64_t p = rec + (1ull << bo); p < rec + (1ull << order) && p < rec + (1ull << bo) + PREFETCH_AHEAD; p++)
-				pfnmap_prefetch(&run->map, p);	/* caller fallback's pieces */
-			for (uint64_t p = rec + (1ull << bo); p < rec + (1ull << order);) {
-				if (p + PREFETCH_AHEAD < rec + (1ull << order))
-					pfnmap_prefetch(&run->map, p + PREFETCH_AHEAD);
-				uint64_t b2 = lookup_head(run, p);
-				if (b2 != FRP_NONE && p + (1ull << PW_ORDER(pw_get(m, b2))) <= rec + (1ull << order)) {
-					unsigned o2 = PW_ORDER(pw_get(m, b2));
-					do_free(run, b2, p, cpu, ts);
-					p += 1ull << o2;
-				} else {
-					p++;
-				}
-			}
+			free_range(run, rec + (1ull << bo), rec + (1ull << order), cpu, ts);
 		}
 		return;
 	}
+	/* No block at rec.  If the policy released it early, or it was the
+	 * first piece of a caller fallback that the policy released, the
+	 * other pieces are still live: free them too. */
+	released = released_free(run, rec, order);
+	if (released)
+		run->ctr[C_RELEASED_FREES]++;
+	if (order > 0 && free_range(run, rec + 1, rec + (1ull << order), cpu, ts) && !released)
+		return;	/* [I] a fallback whose first piece was lost: the rest is freed */
+	if (released)
+		return;
 	/* rec may lie inside a larger allocated block (its tail pieces freed) */
 	for (unsigned o = 1; o <= m->geo.max_order; o++) {
 		uint64_t c = rec & ~((1ull << o) - 1);
@@ -347,6 +401,8 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels
 		run->ctr[C_RECORDED_FAILURES]++;
 		return;
 	}
+	if (run->released.count)
+		pfnmap_del(&run->released, e->pfn, NULL);	/* its free was lost */
 	if (lookup_head(run, e->pfn) != FRP_NONE) {
 		/* the kernel reused a pfn we still think live: its free was lost */
 		run->ctr[C_ALLOC_OF_LIVE_PFN]++;
@@ -606,9 +662,10 @@ static int run_init(struct fr_replay *r, struct fr_run *run, const char *spec, i
 	} else {
 		run->m = model_clone(r->mc.model);
 	}
-	if (!run->m || pfnmap_init(&run->map, 1 << 16) < 0)
+	if (!run->m || pfnmap_init(&run->map, 1 << 16) < 0 || pfnmap_init(&run->released, 64) < 0)
 		return fr_err(err, "-p %s: out of memory for the model", spec);
 	run->m->on_move = on_move;
+	run->m->on_release = on_release;
 	run->m->on_count = on_count;
 	run->m->cb_arg = run;
 	run->gigantic_min = UINT64_MAX;
@@ -887,6 +944,7 @@ void fr_replay_free(struct fr_replay *r)
 		if (!(r->mc.model_adopted && run->m == r->mc.model))
 			model_destroy(run->m);
 		pfnmap_free(&run->map);
+		pfnmap_free(&run->released);
 		free(run->pctr);
 		free(run->tl);
 		free(run->labels);

@@ -50,7 +50,7 @@ struct fr_ctr_cache {		/* a name pointer a policy passed -> its counter */
 enum {
 	C_ALLOCS, C_ALLOC_PAGES, C_ALLOC_FAILURES, C_RECORDED_FAILURES, C_FREES, C_FREE_PAGES,
 	C_UNKNOWN_FREES, C_PARTIAL_FREES, C_ALLOC_OF_LIVE_PFN, C_CHECK_VIOLATIONS, C_BAD_PLACEMENTS,
-	C_CALLER_FALLBACKS, C_CALLER_FALLBACK_PAGES, NR_ENGINE_COUNTERS
+	C_CALLER_FALLBACKS, C_CALLER_FALLBACK_PAGES, C_RELEASED_FREES, NR_ENGINE_COUNTERS
 };
 
 struct fr_run {
@@ -59,6 +59,7 @@ struct fr_run {
 	void *self;
 	struct pfnmap map;	/* recorded pfn -> model pfn, identity mappings omitted */
 	uint8_t zone_idx[4];	/* gfp zone class -> model zone (engine.c) */
+	struct pfnmap released;	/* recorded pfn -> order, of blocks the policy released early */
 	uint64_t ctr[NR_ENGINE_COUNTERS];
 	struct fr_counter *pctr; /* the policy's own counters */
 	int npctr;

@@ -192,7 +192,7 @@ struct frp_model_ops {
 	/* Drop the allocated block headed at pfn as if its owner had freed it now
 	 * (e.g. a shrinker freeing slab pages).  Its content is accounted out and
 	 * the engine forgets its recorded pfn, so the trace's later free of that
-	 * pfn counts as an unknown free.  The block is left taken: the policy
+	 * pfn counts as a released free (released_frees), not an unknown one.  The block is left taken: the policy
 	 * must hand it back (free_block or a per-CPU list).  Returns the block's
 	 * order, or -1 if pfn is not an allocated head. */
 	int (*release_alloc)(struct frp_model *m, uint64_t pfn);

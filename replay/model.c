@@ -716,10 +716,11 @@ int model_migrate(struct fr_model *m, uint64_t from, uint64_t to)
 	return 0;
 }
 
-/* Early release of an allocated block (the engine no longer maps its
- * recorded pfn: on_move(rec -> rec) is the engine's "identity, i.e. no map
- * entry" notification, and an identity lookup needs a live block recorded
- * at rec, which this one no longer is).  The block is left taken. */
+/* Early release of an allocated block.  The engine is told through
+ * on_release (it forgets the recorded pfn and expects the trace's free of
+ * it later); without one, through on_move(rec -> rec), the "identity, i.e.
+ * no map entry" notification: an identity lookup needs a live block
+ * recorded at rec, which this one no longer is.  The block is left taken. */
 int model_release_alloc(struct fr_model *m, uint64_t pfn)
 {
 	uint64_t w;
@@ -731,7 +732,9 @@ int model_release_alloc(struct fr_model *m, uint64_t pfn)
 		return -1;
 	uint64_t rec = PW_REC(w);
 	model_uncommit(m, pfn);
-	if (m->on_move)
+	if (m->on_release)
+		m->on_release(m->cb_arg, rec, PW_ORDER(w));
+	else if (m->on_move)
 		m->on_move(m->cb_arg, rec, pfn, rec);
 	return (int)PW_ORDER(w);
 }

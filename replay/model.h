@@ -102,6 +102,8 @@ struct m_zone {
 
 struct fr_model;
 typedef void (*m_move_cb)(void *arg, uint64_t rec_pfn, uint64_t from, uint64_t to);
+/* model_release_alloc(): the allocation recorded at rec_pfn is gone early */
+typedef void (*m_release_cb)(void *arg, uint64_t rec_pfn, unsigned order);
 typedef void (*m_count_cb)(void *arg, const char *counter, uint64_t delta);
 
 struct fr_model {
@@ -118,6 +120,7 @@ struct fr_model {
 	uint64_t fresh_taints;	/* SPBs turning tainted since the initial state */
 	uint64_t pages_migrated;
 	m_move_cb on_move;
+	m_release_cb on_release;	/* unset: on_move(rec -> rec), "no map entry" */
 	m_count_cb on_count;
 	void *cb_arg;
 };
