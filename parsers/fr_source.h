@@ -39,6 +39,8 @@ struct fr_meta {
 struct fr_open_opts {
 	const char *buffer;	/* trace.dat: instance to read (NULL: the one with kmem events) */
 	int skip_bad;		/* text: count and skip unparsable lines instead of failing */
+	int will_rewind;	/* the caller reads the input twice (replay's prepass): a
+				 * trace.dat pre-forks the second pass's decoders */
 };
 
 struct fr_source;

@@ -221,8 +221,8 @@ struct work {
 };
 
 struct recl {			/* a reclaimable allocation the policy placed (slab shrink victims) */
-	uint64_t pfn;
-	uint8_t order;
+	uint64_t pfn : 56;	/* 8 bytes an entry: the queue can hold tens of millions */
+	uint64_t order : 8;
 };
 
 struct ctx {			/* one allocation attempt */
@@ -2152,6 +2152,13 @@ static int spb_evacuate_for_order(struct spb *S, unsigned z, unsigned order, int
  * ops->release_alloc (their later traced frees count as released_frees).  The
  * pages go back to the buddy where they lie: mostly tainted SPBs.
  */
+/* Still the reclaimable allocation of that order the policy placed? */
+static int recl_live(struct spb *S, struct recl r)
+{
+	return S->ops->alloc_mt(S->m, r.pfn) == FRP_MT_RECLAIMABLE &&
+	       S->ops->alloc_order(S->m, r.pfn) == (int)r.order;
+}
+
 static void spb_slab_shrink_work(struct spb *S)
 {
 	uint64_t target, freed = 0;
@@ -2165,8 +2172,7 @@ static void spb_slab_shrink_work(struct spb *S)
 		struct recl r = S->fifo[S->f_head];
 		S->f_head = (S->f_head + 1) % S->f_cap;
 		S->f_len--;
-		if (S->ops->alloc_mt(S->m, r.pfn) != FRP_MT_RECLAIMABLE ||
-		    S->ops->alloc_order(S->m, r.pfn) != (int)r.order)
+		if (!recl_live(S, r))
 			continue;	/* freed since (by the trace) */
 		int o = S->ops->release_alloc(S->m, r.pfn);
 		if (o < 0)
@@ -2177,21 +2183,37 @@ static void spb_slab_shrink_work(struct spb *S)
 	CNT_NZ(S, "spb_slab_shrink_pages_released", freed);
 }
 
+/*
+ * A full queue first drops the entries whose allocation the trace has freed
+ * since (spb_slab_shrink_work() would skip them), and grows only if it is
+ * still over half full: its size follows the live reclaimable allocations,
+ * not the length of the trace (at 1 TiB with 1 B events, the queue of every
+ * reclaimable placement held 0.6 GB).  Order is kept.
+ */
 static void fifo_push(struct spb *S, uint64_t pfn, unsigned order)
 {
 	if (S->f_len == S->f_cap) {
-		size_t nc = S->f_cap ? S->f_cap * 2 : 1024;
-		struct recl *n = malloc(nc * sizeof(*n));
-		if (!n)
-			abort();
-		for (size_t i = 0; i < S->f_len; i++)
-			n[i] = S->fifo[(S->f_head + i) % S->f_cap];
-		free(S->fifo);
-		S->fifo = n;
-		S->f_head = 0;
-		S->f_cap = nc;
+		size_t live = 0, nc;
+		for (size_t i = 0; i < S->f_len; i++) {
+			struct recl r = S->fifo[(S->f_head + i) % S->f_cap];
+			if (recl_live(S, r))
+				S->fifo[(S->f_head + live++) % S->f_cap] = r;
+		}
+		S->f_len = live;
+		nc = !S->f_cap ? 1024 : live * 2 > S->f_cap ? S->f_cap * 2 : S->f_cap;
+		if (nc != S->f_cap) {
+			struct recl *n = malloc(nc * sizeof(*n));
+			if (!n)
+				abort();
+			for (size_t i = 0; i < S->f_len; i++)
+				n[i] = S->fifo[(S->f_head + i) % S->f_cap];
+			free(S->fifo);
+			S->fifo = n;
+			S->f_head = 0;
+			S->f_cap = nc;
+		}
 	}
-	S->fifo[(S->f_head + S->f_len) % S->f_cap] = (struct recl){ pfn, (uint8_t)order };
+	S->fifo[(S->f_head + S->f_len) % S->f_cap] = (struct recl){ .pfn = pfn, .order = order };
 	S->f_len++;
 }
 

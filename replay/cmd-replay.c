@@ -99,7 +99,7 @@ int cmd_replay(int argc, char **argv)
 	char *specs[64];
 	int nspecs = 0, c, quiet = 0, rc = FR_EXIT_OK;
 	const char *out = "-";
-	struct fr_open_opts oo = { 0 };
+	struct fr_open_opts oo = { .will_rewind = 1 };	/* the prepass, then the replay */
 	struct fr_replay r;
 	struct fr_error err;
 	struct fr_source *src;

@@ -3,8 +3,7 @@
 # Never part of `make test`.  Figures and their reading: docs/bench.md.
 #
 #   1. decode only (`fragreplay info`), per input format, for every real
-#      recording: trace.dat (with and without the pre-forked second-pass
-#      decoder, FRAGREPLAY_DECODE_PREFORK=0), its `trace-cmd report` text, its .frt; against
+#      recording: trace.dat, its `trace-cmd report` text, its .frt; against
 #      `trace-cmd report > /dev/null` and against the floor, a bare
 #      libtracecmd tracecmd_iterate_events() loop (tests/floor_tracecmd.c,
 #      built here with cc and pkg-config);
@@ -140,11 +139,6 @@ for t in $TRACES_DECODE; do
 	fi
 	best "$REPS" "$FR" info "$dat"
 	row "" "info trace.dat" "$W" "$C" "$M" "$n" "" "" "$(ratio "$tr" "$W") vs report, $(ratio "$fl" "$W") vs floor"
-	# the reader pre-forks a second pass's decoder at nice 19 (for replay's
-	# rewind); a single pass pays its open in idle CPU: cpu s shows it.  The
-	# fit below takes this row: ingestion proper.
-	best "$REPS" env FRAGREPLAY_DECODE_PREFORK=0 "$FR" info "$dat"
-	row "" "info .dat, no pre-fork" "$W" "$C" "$M" "$n" "" "" "$(ratio "$tr" "$W") vs report"
 	cinfo=$C
 	if [ -s "$TMP/$name.txt" ]; then
 		best "$REPS" "$FR" info "$TMP/$name.txt"

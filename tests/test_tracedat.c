@@ -24,7 +24,7 @@ static struct fr_source *open_with(const char *path, const char *procs, const ch
 		setenv("FRAGREPLAY_DECODE_PREFORK", prefork, 1);
 	else
 		unsetenv("FRAGREPLAY_DECODE_PREFORK");
-	s = fr_source_open(path, NULL, &err);
+	s = fr_source_open(path, &(struct fr_open_opts){ .will_rewind = 1 }, &err);	/* as replay */
 	unsetenv("FRAGREPLAY_DECODE_PROCS");
 	unsetenv("FRAGREPLAY_DECODE_PREFORK");
 	if (!s)
