@@ -111,6 +111,18 @@ static struct m_deque *pcpq(struct fr_model *m, unsigned cpu, unsigned zone, uns
 	return &m->pcp[((size_t)cpu * m->geo.nr_zones + zone) * M_NPCP + pindex];
 }
 
+/*
+ * Per-CPU lists are rings of pfns; cap is 0 or 64 << k, so indexes wrap
+ * with a mask.  A pop reads the page word of the page it hands out: at
+ * machine scale a cache miss, as struct page is in the kernel.  The next
+ * page from the same end is known already: ask for its word now, so the
+ * next pop finds it (rmqueue_pcplist() pops runs of them).
+ */
+static inline void pf_page_word(const struct fr_model *m, uint64_t pfn)
+{
+	__builtin_prefetch((const uint8_t *)m->page + pfn * sizeof(struct m_pw));
+}
+
 static int pindex_mt(unsigned pindex)
 {
 	return pindex < 12 ? (int)(pindex % 3) : pindex == 13 ? FRP_MT_MOVABLE : FRP_MT_UNMOVABLE;
@@ -131,16 +143,16 @@ static void op_pcp_push(struct frp_model *m, unsigned cpu, unsigned zone, unsign
 		if (!v)
 			abort();	/* out of memory in the model: nothing sensible to continue with */
 		for (uint32_t i = 0; i < q->len; i++)
-			v[i] = q->v[(q->head + i) % q->cap];
+			v[i] = q->v[(q->head + i) & (q->cap - 1)];
 		free(q->v);
 		q->v = v;
 		q->head = 0;
 		q->cap = ncap;
 	}
 	if (at_tail) {
-		q->v[(q->head + q->len) % q->cap] = pfn;
+		q->v[(q->head + q->len) & (q->cap - 1)] = pfn;
 	} else {
-		q->head = (q->head + q->cap - 1) % q->cap;
+		q->head = (q->head - 1) & (q->cap - 1);
 		q->v[q->head] = pfn;
 	}
 	q->len++;
@@ -160,10 +172,14 @@ static uint64_t op_pcp_pop(struct frp_model *m, unsigned cpu, unsigned zone, uns
 	if (!q->len)
 		return FRP_NONE;
 	if (from_tail) {
-		pfn = q->v[(q->head + q->len - 1) % q->cap];
+		pfn = q->v[(q->head + q->len - 1) & (q->cap - 1)];
+		if (q->len > 1)
+			pf_page_word(fm, q->v[(q->head + q->len - 2) & (q->cap - 1)]);
 	} else {
 		pfn = q->v[q->head];
-		q->head = (q->head + 1) % q->cap;
+		q->head = (q->head + 1) & (q->cap - 1);
+		if (q->len > 1)
+			pf_page_word(fm, q->v[q->head]);
 	}
 	q->len--;
 	uint64_t w = pw_get(fm, pfn);
