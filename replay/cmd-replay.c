@@ -199,6 +199,9 @@ int cmd_replay(int argc, char **argv)
 			fprintf(stderr, "%-12s note: %" PRIu64 " refused high-order allocations replayed as "
 				"%" PRIu64 " order-0 pages (caller fallback)\n", run->pi.pol->name,
 				run->ctr[C_CALLER_FALLBACKS], run->ctr[C_CALLER_FALLBACK_PAGES]);
+		if (run->ctr[C_RELEASED_FREES] && !quiet)
+			fprintf(stderr, "%-12s note: %" PRIu64 " frees of blocks the policy had released early "
+				"(released_frees)\n", run->pi.pol->name, run->ctr[C_RELEASED_FREES]);
 		if (viol) {
 			fprintf(stderr, "%-12s CHECK FAILED: %" PRIu64 " violations; first: %s\n", run->pi.pol->name,
 				viol, run->violation);

@@ -278,6 +278,14 @@ static void test_released_frees(void **state)
 	assert_int_equal(jget(v, "counters.unknown_frees"), 0);
 	assert_int_equal(jget(v, "counters.frees"), 2);
 	json_decref(j);
+	{	/* and the summary on stderr says so */
+		char cmd[9000];
+		snprintf(cmd, sizeof(cmd), "%s/fragreplay replay %s --mem 8M -p spb:pcp=off,defrag=off,defrag_triggers=off "
+			 "-o %s/rel.json 2>&1", fr_test_builddir(), t, dir);
+		assert_int_equal(fr_test_run(cmd, out, sizeof(out)), 0);
+		if (!strstr(out, "spb          note: 2 frees of blocks the policy had released early (released_frees)"))
+			fail_msg("no released_frees note in: %s", out);
+	}
 
 	j = replay(t, "--mem 8M -p spb:pcp=off,defrag=off,defrag_triggers=off,slab_shrink=off", 0);
 	v = run_of(j, 0);
