@@ -584,18 +584,26 @@ static void buddy_free(struct spb *S, uint64_t pfn, unsigned order)
 /* Background work queue (trace clock)                                       */
 /* ------------------------------------------------------------------------ */
 
+/* Move the len entries of a ring of cap (size sz each, the first at *head)
+ * to a new ring of nc entries, starting at 0. */
+static void *ring_resize(void *ring, size_t sz, size_t *head, size_t len, size_t cap, size_t nc)
+{
+	char *n = malloc(nc * sz);
+
+	if (!n)
+		abort();
+	for (size_t i = 0; i < len; i++)
+		memcpy(n + i * sz, (char *)ring + ((*head + i) % cap) * sz, sz);
+	free(ring);
+	*head = 0;
+	return n;
+}
+
 static void wq_push(struct spb *S, int kind, uint32_t arg, int mt, unsigned order)
 {
 	if (S->wq_len == S->wq_cap) {
 		size_t nc = S->wq_cap ? S->wq_cap * 2 : 64;
-		struct work *n = malloc(nc * sizeof(*n));
-		if (!n)
-			abort();
-		for (size_t i = 0; i < S->wq_len; i++)
-			n[i] = S->wq[(S->wq_head + i) % S->wq_cap];
-		free(S->wq);
-		S->wq = n;
-		S->wq_head = 0;
+		S->wq = ring_resize(S->wq, sizeof(*S->wq), &S->wq_head, S->wq_len, S->wq_cap, nc);
 		S->wq_cap = nc;
 	}
 	struct work *w = &S->wq[(S->wq_head + S->wq_len) % S->wq_cap];
@@ -2202,14 +2210,7 @@ static void fifo_push(struct spb *S, uint64_t pfn, unsigned order)
 		S->f_len = live;
 		nc = !S->f_cap ? 1024 : live * 2 > S->f_cap ? S->f_cap * 2 : S->f_cap;
 		if (nc != S->f_cap) {
-			struct recl *n = malloc(nc * sizeof(*n));
-			if (!n)
-				abort();
-			for (size_t i = 0; i < S->f_len; i++)
-				n[i] = S->fifo[(S->f_head + i) % S->f_cap];
-			free(S->fifo);
-			S->fifo = n;
-			S->f_head = 0;
+			S->fifo = ring_resize(S->fifo, sizeof(*S->fifo), &S->f_head, S->f_len, S->f_cap, nc);
 			S->f_cap = nc;
 		}
 	}

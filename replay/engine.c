@@ -35,6 +35,14 @@
  */
 #define PREFETCH_AHEAD 8
 
+/* The map slots of the first keys of [lo, hi): a loop over the range then
+ * asks PREFETCH_AHEAD keys ahead of itself. */
+static inline void prefetch_keys(struct fr_run *run, uint64_t lo, uint64_t hi)
+{
+	for (uint64_t k = lo; k < hi && k < lo + PREFETCH_AHEAD; k++)
+		pfnmap_prefetch(&run->map, k);
+}
+
 static const char *const engine_counter_names[NR_ENGINE_COUNTERS] = {
 	[C_ALLOCS] = "allocs",
 	[C_ALLOC_PAGES] = "alloc_pages",
@@ -76,9 +84,6 @@ static void on_move(void *arg, uint64_t rec, uint64_t from, uint64_t to)
 		pfnmap_put(&run->map, rec, to);
 }
 
-/* Policies count events by name, usually with a string literal, on hot
- * paths (spb: several per allocation): a small cache maps the pointer
- * passed to the counter's index; names are compared only on a miss. */
 /* ops->release_alloc() (spb's slab-shrink model): the trace will free this
  * block later; remember it, so that free counts as released_frees, not
  * unknown_frees. */
@@ -90,6 +95,9 @@ static void on_release(void *arg, uint64_t rec, unsigned order)
 	pfnmap_put(&run->released, rec, order);
 }
 
+/* Policies count events by name, usually with a string literal, on hot
+ * paths (spb: several per allocation): a small cache maps the pointer
+ * passed to the counter's index; names are compared only on a miss. */
 static void on_count(void *arg, const char *name, uint64_t delta)
 {
 	struct fr_run *run = arg;
@@ -178,19 +186,17 @@ static void do_free(struct fr_run *run, uint64_t b, uint64_t rec, unsigned cpu, 
  * returns how many. */
 static uint64_t free_range(struct fr_run *run, uint64_t p, uint64_t end, unsigned cpu, uint64_t ts)
 {
-	struct fr_model *m = run->m;
 	uint64_t n = 0;
 
-	for (uint64_t q = p; q < end && q < p + PREFETCH_AHEAD; q++)
-		pfnmap_prefetch(&run->map, q);
+	prefetch_keys(run, p, end);
 	while (p < end) {
 		if (p + PREFETCH_AHEAD < end)
 			pfnmap_prefetch(&run->map, p + PREFETCH_AHEAD);
 		uint64_t b = lookup_head(run, p);
-		if (b != FRP_NONE && p + (1ull << PW_ORDER(pw_get(m, b))) <= end) {
-			unsigned o = PW_ORDER(pw_get(m, b));
+		uint64_t size = b != FRP_NONE ? 1ull << PW_ORDER(pw_get(run->m, b)) : 0;
+		if (size && p + size <= end) {
 			do_free(run, b, p, cpu, ts);
-			p += 1ull << o;
+			p += size;
 			n++;
 		} else {
 			p++;
@@ -221,6 +227,7 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 {
 	struct fr_model *m = run->m;
 	uint64_t b = lookup_head(run, rec);
+	uint64_t freed;
 	int released;
 
 	if (b != FRP_NONE) {
@@ -242,9 +249,9 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 	released = released_free(run, rec, order);
 	if (released)
 		run->ctr[C_RELEASED_FREES]++;
-	if (order > 0 && free_range(run, rec + 1, rec + (1ull << order), cpu, ts) && !released)
-		return;	/* [I] a fallback whose first piece was lost: the rest is freed */
-	if (released)
+	/* [I] without its first piece, a fallback's other pieces are still freed */
+	freed = order > 0 ? free_range(run, rec + 1, rec + (1ull << order), cpu, ts) : 0;
+	if (released || freed)
 		return;
 	/* rec may lie inside a larger allocated block (its tail pieces freed) */
 	for (unsigned o = 1; o <= m->geo.max_order; o++) {
@@ -269,6 +276,7 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 /* gfp_zone(): the zone class a gfp asks for; run->zone_idx maps each class
  * to a zone of the model, once per run (the zones never change). */
 enum { ZC_NORMAL, ZC_DMA, ZC_DMA32, ZC_MOVABLE, NR_ZC };
+_Static_assert(NR_ZC == sizeof(((struct fr_run *)0)->zone_idx), "fr_run.zone_idx: one per zone class");
 
 static inline unsigned gfp_zone_class(uint64_t gfp)
 {
@@ -370,9 +378,7 @@ static void caller_fallback(struct fr_run *run, const struct fr_event *e, struct
 	run->ctr[C_CALLER_FALLBACKS]++;
 	rq->order = 0;
 	rq->gfp = e->gfp & ~(FRP_GFP_NORETRY | FRP_GFP_NOMEMALLOC);
-	/* each piece is a map entry at random: ask ahead (worker_main) */
-	for (uint64_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-		pfnmap_prefetch(&run->map, e->pfn + i);
+	prefetch_keys(run, e->pfn, e->pfn + n);	/* each piece is a map entry at random */
 	for (uint64_t i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			pfnmap_prefetch(&run->map, e->pfn + i + PREFETCH_AHEAD);
@@ -733,14 +739,13 @@ static double thread_cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-
 static inline void prefetch_event(const struct fr_run *run, const struct fr_event *e)
 {
 	if (e->kind != FR_EV_ALLOC && e->kind != FR_EV_FREE && e->kind != FR_EV_FREE_BATCHED)
 		return;
 	pfnmap_prefetch(&run->map, e->pfn);
 	if (e->pfn < run->m->geo.end_pfn)
-		__builtin_prefetch((const uint8_t *)run->m->page + e->pfn * sizeof(struct m_pw));
+		pw_prefetch(run->m, e->pfn);
 }
 
 static void *worker_main(void *arg)

@@ -177,6 +177,12 @@ static inline uint64_t pw_get(const struct fr_model *m, uint64_t pfn)
 #endif
 }
 
+/* Hint: pfn's page word will be read soon (no effect on the model). */
+static inline void pw_prefetch(const struct fr_model *m, uint64_t pfn)
+{
+	__builtin_prefetch((const uint8_t *)m->page + pfn * sizeof(struct m_pw));
+}
+
 static inline void pw_set(struct fr_model *m, uint64_t pfn, uint64_t w)
 {
 	uint8_t *p = (uint8_t *)m->page + pfn * sizeof(struct m_pw);

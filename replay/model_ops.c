@@ -111,6 +111,11 @@ static struct m_deque *pcpq(struct fr_model *m, unsigned cpu, unsigned zone, uns
 	return &m->pcp[((size_t)cpu * m->geo.nr_zones + zone) * M_NPCP + pindex];
 }
 
+static int pindex_mt(unsigned pindex)
+{
+	return pindex < 12 ? (int)(pindex % 3) : pindex == 13 ? FRP_MT_MOVABLE : FRP_MT_UNMOVABLE;
+}
+
 /*
  * Per-CPU lists are rings of pfns; cap is 0 or 64 << k, so indexes wrap
  * with a mask.  A pop reads the page word of the page it hands out: at
@@ -118,16 +123,6 @@ static struct m_deque *pcpq(struct fr_model *m, unsigned cpu, unsigned zone, uns
  * page from the same end is known already: ask for its word now, so the
  * next pop finds it (rmqueue_pcplist() pops runs of them).
  */
-static inline void pf_page_word(const struct fr_model *m, uint64_t pfn)
-{
-	__builtin_prefetch((const uint8_t *)m->page + pfn * sizeof(struct m_pw));
-}
-
-static int pindex_mt(unsigned pindex)
-{
-	return pindex < 12 ? (int)(pindex % 3) : pindex == 13 ? FRP_MT_MOVABLE : FRP_MT_UNMOVABLE;
-}
-
 static void op_pcp_push(struct frp_model *m, unsigned cpu, unsigned zone, unsigned pindex,
 			uint64_t pfn, unsigned order, int at_tail)
 {
@@ -174,12 +169,12 @@ static uint64_t op_pcp_pop(struct frp_model *m, unsigned cpu, unsigned zone, uns
 	if (from_tail) {
 		pfn = q->v[(q->head + q->len - 1) & (q->cap - 1)];
 		if (q->len > 1)
-			pf_page_word(fm, q->v[(q->head + q->len - 2) & (q->cap - 1)]);
+			pw_prefetch(fm, q->v[(q->head + q->len - 2) & (q->cap - 1)]);
 	} else {
 		pfn = q->v[q->head];
 		q->head = (q->head + 1) & (q->cap - 1);
 		if (q->len > 1)
-			pf_page_word(fm, q->v[q->head]);
+			pw_prefetch(fm, q->v[q->head]);
 	}
 	q->len--;
 	uint64_t w = pw_get(fm, pfn);

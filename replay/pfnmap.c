@@ -44,20 +44,21 @@ static inline size_t slot_size(const struct pfnmap *m)
 }
 
 /* The home slot of a hash in a table of cap home slots: the top bits of the
- * hash, scaled (so the table is sorted by hash for any cap). */
-static inline size_t home_of(const struct pfnmap *m, uint64_t h, size_t cap)
+ * hash, scaled (so the table is sorted by hash for any cap).  `wide` is the
+ * slot mode; grow_mode() passes a constant, the rest m->wide. */
+static inline size_t home_at(int wide, uint64_t h, size_t cap)
 {
-	if (m->wide)
+	if (wide)
 		return (size_t)(((unsigned __int128)h * cap) >> 64);
 	return (size_t)((h * cap) >> 32);
 }
 
-/* The hash in slot i, 0 if empty. */
-static inline uint64_t slot_hash(const struct pfnmap *m, size_t i)
+/* The hash in slot i of the table s, 0 if empty. */
+static inline uint64_t hash_at(int wide, const void *s, size_t i)
 {
-	if (m->wide)
-		return ((const struct pfnmap_wslot *)m->slot)[i].h;
-	return ((const uint64_t *)m->slot)[i] >> 32;
+	if (wide)
+		return ((const struct pfnmap_wslot *)s)[i].h;
+	return ((const uint64_t *)s)[i] >> 32;
 }
 
 /*
@@ -156,25 +157,22 @@ void pfnmap_free(struct pfnmap *m)
  * positions, whose homes start at r times the empty slot between them.
  * Grow the array, then move clusters from the top down.
  */
-/* slot_hash() and home_of() for a mode known at compile time */
-#define HASH_AT(wide, s, i) ((wide) ? ((const struct pfnmap_wslot *)(s))[i].h : ((const uint64_t *)(s))[i] >> 32)
-#define HOME(wide, h, cap) ((wide) ? (size_t)(((unsigned __int128)(h) * (cap)) >> 64) \
-				   : (size_t)(((h) * (cap)) >> 32))
-
 /* The new position of each entry of [lo, top), a run inside the cluster
  * that starts at a, into qs[]: positions follow the hash order, from each
- * entry's home or right after the previous entry's. */
-static inline __attribute__((always_inline)) void new_positions(const void *s, size_t a, size_t lo, size_t top,
-								 size_t ncap, size_t *qs, const int wide)
+ * entry's home or right after the previous entry's.  Returns the position
+ * of the entry at top - 1 (lo == top: positions only, none stored). */
+static inline __attribute__((always_inline)) size_t new_positions(const void *s, size_t a, size_t lo, size_t top,
+								   size_t ncap, size_t *qs, const int wide)
 {
 	size_t q = 0;
 
 	for (size_t p = a; p < top; p++) {
-		size_t home = HOME(wide, HASH_AT(wide, s, p), ncap);
+		size_t home = home_at(wide, hash_at(wide, s, p), ncap);
 		q = p == a || home > q + 1 ? home : q + 1;
 		if (p >= lo)
 			qs[p - lo] = q;
 	}
+	return q;
 }
 
 #define QBUF 256
@@ -190,19 +188,15 @@ static inline __attribute__((always_inline)) int grow_mode(struct pfnmap *m, con
 		return -1;	/* 2^32 home slots for keys below 2^32: cannot happen */
 	/* the highest new position: the last entry of the last cluster */
 	nn = ncap + OVF_MIN;
-	for (e = n; e > 0 && !HASH_AT(wide, s, e - 1); e--)
+	for (e = n; e > 0 && !hash_at(wide, s, e - 1); e--)
 		;
 	if (e > 0) {
 		size_t a = e - 1, q;
-		while (a > 0 && HASH_AT(wide, s, a - 1))
+		while (a > 0 && hash_at(wide, s, a - 1))
 			a--;
-		for (size_t lo = a; lo < e; lo += QBUF) {
-			size_t top = e - lo > QBUF ? lo + QBUF : e;
-			new_positions(s, a, lo, top, ncap, qs, wide);
-			q = qs[top - lo - 1];
-			if (nn < q + 2)
-				nn = q + 2;	/* the last slot stays empty */
-		}
+		q = new_positions(s, a, e, e, ncap, qs, wide);
+		if (nn < q + 2)
+			nn = q + 2;	/* the last slot stays empty */
 	}
 	s = tbl_grow(m->slot, n * sz, nn * sz);
 	if (!s)
@@ -212,12 +206,12 @@ static inline __attribute__((always_inline)) int grow_mode(struct pfnmap *m, con
 	m->nslots = nn;
 	for (e = n;;) {
 		size_t a;
-		while (e > 0 && !HASH_AT(wide, s, e - 1))
+		while (e > 0 && !hash_at(wide, s, e - 1))
 			e--;
 		if (e == 0)
 			break;
 		a = e - 1;
-		while (a > 0 && HASH_AT(wide, s, a - 1))
+		while (a > 0 && hash_at(wide, s, a - 1))
 			a--;
 		/* cluster [a, e), QBUF entries at a time from the top: an entry
 		 * only moves up, past slots its cluster has vacated */
@@ -296,7 +290,7 @@ static inline size_t find32(const struct pfnmap *m, uint32_t h)
 {
 	const uint64_t *s = m->slot;
 	uint64_t t = (uint64_t)h << 32;
-	size_t i = (size_t)(((uint64_t)h * m->cap) >> 32);
+	size_t i = home_at(0, h, m->cap);
 
 	while (s[i] - 1 < t - 1)	/* full (an empty slot is 0) and below */
 		i++;
@@ -345,7 +339,7 @@ static int del32(struct pfnmap *m, uint64_t key, uint64_t *old)
 	if (old)
 		*old = (uint32_t)s[i];
 	/* shift back the displaced slots that follow */
-	for (k = i + 1; s[k] && (size_t)(((s[k] >> 32) * m->cap) >> 32) < k; k++)
+	for (k = i + 1; s[k] && home_at(0, s[k] >> 32, m->cap) < k; k++)
 		;
 	memmove(s + i, s + i + 1, (k - i - 1) * sizeof(*s));
 	s[k - 1] = 0;
@@ -358,7 +352,7 @@ static int del32(struct pfnmap *m, uint64_t key, uint64_t *old)
 static inline size_t find64(const struct pfnmap *m, uint64_t h)
 {
 	const struct pfnmap_wslot *s = m->slot;
-	size_t i = home_of(m, h, m->cap);
+	size_t i = home_at(m->wide, h, m->cap);
 
 	while (s[i].h - 1 < h - 1)
 		i++;
@@ -412,7 +406,7 @@ static int del_wide(struct pfnmap *m, uint64_t key, uint64_t *old)
 		return 0;
 	if (old)
 		*old = s[i].v;
-	for (k = i + 1; s[k].h && home_of(m, s[k].h, m->cap) < k; k++)
+	for (k = i + 1; s[k].h && home_at(m->wide, s[k].h, m->cap) < k; k++)
 		;
 	memmove(s + i, s + i + 1, (k - i - 1) * sizeof(*s));
 	memset(&s[k - 1], 0, sizeof(*s));
@@ -457,12 +451,12 @@ void pfnmap_prefetch(const struct pfnmap *m, uint64_t key)
 		if (key < UINT32_MAX) {
 			/* a put scans to the end of the cluster (13 slots on average
 			 * at load 0.8): the home line and the next */
-			const uint64_t *p = (const uint64_t *)m->slot + (((uint64_t)hash32(key) * m->cap) >> 32);
+			const uint64_t *p = (const uint64_t *)m->slot + home_at(0, hash32(key), m->cap);
 			__builtin_prefetch(p);
 			__builtin_prefetch(p + 8);
 		}
 	} else {
-		__builtin_prefetch((const struct pfnmap_wslot *)m->slot + home_of(m, hash64(key), m->cap));
+		__builtin_prefetch((const struct pfnmap_wslot *)m->slot + home_at(m->wide, hash64(key), m->cap));
 	}
 }
 
@@ -487,7 +481,7 @@ int pfnmap_del(struct pfnmap *m, uint64_t key, uint64_t *old)
 int pfnmap_next(const struct pfnmap *m, size_t *iter, uint64_t *key, uint64_t *val)
 {
 	for (size_t i = *iter; i < m->nslots; i++) {
-		uint64_t h = slot_hash(m, i);
+		uint64_t h = hash_at(m->wide, m->slot, i);
 		if (!h)
 			continue;
 		if (m->wide) {

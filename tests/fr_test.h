@@ -63,6 +63,21 @@ static inline int fr_test_run(const char *cmd, char *out, size_t cap)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Drop the lines sanitizer builds add to a program's output ("==PID==...")
+ * in place: the tests check only the program's own lines. */
+static inline void fr_test_strip_sanitizer_lines(char *out)
+{
+	for (char *l = out; *l;) {
+		char *e = strchr(l, '\n');
+		if (l[0] == '=' && l[1] == '=') {
+			size_t n = e ? (size_t)(e + 1 - l) : strlen(l);
+			memmove(l, l + n, strlen(l + n) + 1);
+			continue;
+		}
+		l = e ? e + 1 : l + strlen(l);
+	}
+}
+
 /* A fresh temporary directory for one test (removed by the caller via fr_test_rmrf). */
 static inline char *fr_test_tmpdir(void)
 {

@@ -148,16 +148,7 @@ static void expect_bad(const char *file, const char *needle)
 
 	snprintf(cmd, sizeof(cmd), "%s/fragreplay info '%s' 2>&1 >/dev/null", fr_test_builddir(), file);
 	rc = fr_test_run(cmd, out, sizeof(out));
-	/* sanitizer builds add their own "==PID==WARNING: ..." lines: not ours */
-	for (char *l = out; *l;) {
-		char *e = strchr(l, '\n');
-		if (l[0] == '=' && l[1] == '=') {
-			size_t n = e ? (size_t)(e + 1 - l) : strlen(l);
-			memmove(l, l + n, strlen(l + n) + 1);
-			continue;
-		}
-		l = e ? e + 1 : l + strlen(l);
-	}
+	fr_test_strip_sanitizer_lines(out);
 	if (rc != 2)
 		fail_msg("%s: exit %d, want 2 (%s)", file, rc, out);
 	if (!strstr(out, file))

@@ -482,16 +482,7 @@ static void test_killed_decoder_cli(void **state)
 	close(pfd[0]);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(killed > 0);
-	/* sanitizer builds add their own "==PID==..." lines: not ours */
-	for (char *l = out; *l;) {
-		char *e = strchr(l, '\n');
-		if (l[0] == '=' && l[1] == '=') {
-			size_t n = e ? (size_t)(e + 1 - l) : strlen(l);
-			memmove(l, l + n, strlen(l + n) + 1);
-			continue;
-		}
-		l = e ? e + 1 : l + strlen(l);
-	}
+	fr_test_strip_sanitizer_lines(out);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 2)
 		fail_msg("fragreplay info: status 0x%x, want exit 2: %s", st, out);
 	if (!strstr(out, "traces/thp-slab/trace.dat") || !strstr(out, "libtracecmd crashed"))
