@@ -204,7 +204,10 @@ static uint64_t rmqueue_pcplist(struct van *v, const struct frp_request *rq, uns
 	uint64_t page;
 
 	p->free_count >>= 1;
-	if (!v->ops->pcp_count(v->m, rq->cpu, z, pindex)) {
+	/* pop first: a pop of an empty list changes nothing, and most pops
+	 * find a page, so asking for the list's length first costs a call */
+	page = v->ops->pcp_pop(v->m, rq->cpu, z, pindex, 0);
+	if (page == FRP_NONE) {
 		unsigned batch = upstream_nr_pcp_alloc(p, rq->order);
 		int mode = MODE_NORMAL;
 		v->ops->count(v->m, "pcp_refill", 1);
@@ -215,8 +218,8 @@ static uint64_t rmqueue_pcplist(struct van *v, const struct frp_request *rq, uns
 			v->ops->pcp_push(v->m, rq->cpu, z, pindex, b, rq->order, 1);
 			p->count += 1ull << rq->order;
 		}
+		page = v->ops->pcp_pop(v->m, rq->cpu, z, pindex, 0);
 	}
-	page = v->ops->pcp_pop(v->m, rq->cpu, z, pindex, 0);
 	if (page != FRP_NONE)
 		p->count -= 1ull << rq->order;
 	return page;

@@ -150,6 +150,10 @@ int cmd_replay(int argc, char **argv)
 		const char *sa = getenv("FRAGREPLAY_STOP_AFTER");
 		if (sa)
 			r.opts.stop_after = strtoull(sa, NULL, 10);
+		/* test hook: caller-fallback pieces as one map entry each, the
+		 * path machines past 16 TiB take (engine.c, caller_fallback()) */
+		sa = getenv("FRAGREPLAY_FALLBACK_PIECE_MAP");
+		r.opts.piece_map = sa && strcmp(sa, "0");
 	}
 	{
 		struct sigaction sa;

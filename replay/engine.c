@@ -72,12 +72,116 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ---- caller-fallback groups (fbgroup.h) ---- */
+
+static inline int is_group(const struct fr_run *run, uint64_t v)
+{
+	return v >= run->grp_base && v != FRP_NONE;
+}
+
+/* The group covering recorded pfn rec (its head in *head), or FBG_NONE.
+ * A group's head is rec rounded down to the group's order, so try each. */
+static uint32_t find_group(struct fr_run *run, uint64_t rec, uint64_t *head)
+{
+	uint64_t prev = UINT64_MAX;
+
+	if (!fbg_covered(&run->fbg, rec))
+		return FBG_NONE;
+	for (unsigned o = 1; o <= FBG_MAX_ORDER; o++) {
+		uint64_t c = rec & ~((1ull << o) - 1);
+		uint64_t *v;
+
+		if (c == prev)
+			continue;
+		prev = c;
+		v = pfnmap_get(&run->map, c);
+		if (v && is_group(run, *v)) {
+			uint32_t gid = (uint32_t)(*v - run->grp_base);
+			if (rec - c < (1ull << fbg_order(gid))) {
+				*head = c;
+				return gid;
+			}
+		}
+	}
+	return FBG_NONE;
+}
+
+/* fbg_del(); a coverage bit that groups of order 1 and 2 share is set
+ * again for the others still in its region. */
+static void group_del(struct fr_run *run, uint32_t gid, uint64_t head)
+{
+	uint64_t r = head & ~((1ull << FBG_REGION) - 1);
+
+	fbg_del(&run->fbg, gid, head);
+	if (fbg_order(gid) >= FBG_REGION)
+		return;
+	for (uint64_t h = r; h < r + (1u << FBG_REGION); h += 2) {
+		uint64_t *v = h != head ? pfnmap_get(&run->map, h) : NULL;
+		if (v && is_group(run, *v))
+			fbg_mark(&run->fbg, h, fbg_order((uint32_t)(*v - run->grp_base)));
+	}
+}
+
+/* Back to one map entry per piece, what caller_fallback() makes without
+ * groups: any event on a group but the free of its whole block does this
+ * first (a partial free, an allocation of a piece's pfn: lost frees), so
+ * the rules below stay those of single blocks. */
+static void dissolve(struct fr_run *run, uint64_t head, uint32_t gid)
+{
+	const uint32_t *pc = fbg_pieces(&run->fbg, gid);
+	uint64_t n = 1ull << fbg_order(gid);
+
+	pfnmap_del(&run->map, head, NULL);
+	for (uint64_t i = 0; i < n; i++) {
+		if (pc[i] == FBG_RELEASED)
+			pfnmap_put(&run->released, head + i, 0);
+		else if (pc[i] != FBG_EMPTY && pc[i] != head + i)
+			pfnmap_put(&run->map, head + i, pc[i]);
+	}
+	group_del(run, gid, head);
+}
+
+/* Dissolve every group with a page in [lo, hi). */
+static void dissolve_range(struct fr_run *run, uint64_t lo, uint64_t hi)
+{
+	for (uint64_t p = lo & ~1ull; p < hi; p += 2) {
+		uint64_t h;
+		uint32_t gid = find_group(run, p, &h);
+		if (gid != FBG_NONE)
+			dissolve(run, h, gid);
+	}
+}
+
+/* The piece slot of recorded pfn rec, if a group covers it. */
+static uint32_t *group_piece(struct fr_run *run, uint64_t rec)
+{
+	uint64_t h;
+	uint32_t gid = find_group(run, rec, &h);
+
+	return gid == FBG_NONE ? NULL : &fbg_pieces(&run->fbg, gid)[rec - h];
+}
+
+/* Whether rec is the head of a group (its map entry is the group's tag). */
+static int rec_is_head(struct fr_run *run, uint64_t rec)
+{
+	uint64_t *v = pfnmap_get(&run->map, rec);
+
+	return v && is_group(run, *v);
+}
+
 /* ---- callbacks from the model ---- */
 
 static void on_move(void *arg, uint64_t rec, uint64_t from, uint64_t to)
 {
 	struct fr_run *run = arg;
-	(void)from;
+	uint32_t *pc = group_piece(run, rec);
+
+	if (pc && *pc == from) {
+		*pc = (uint32_t)to;
+		return;
+	}
+	if (pc && rec_is_head(run, rec))
+		return;		/* not a piece, yet recorded at a group's head: cannot be */
 	if (rec == to)
 		pfnmap_del(&run->map, rec, NULL);
 	else
@@ -86,12 +190,20 @@ static void on_move(void *arg, uint64_t rec, uint64_t from, uint64_t to)
 
 /* ops->release_alloc() (spb's slab-shrink model): the trace will free this
  * block later; remember it, so that free counts as released_frees, not
- * unknown_frees. */
+ * unknown_frees.  A piece of a group is marked in the group: the free of
+ * the whole block settles it, where a released map entry per piece would
+ * stay behind (the trace frees the block, never the piece). */
 static void on_release(void *arg, uint64_t rec, unsigned order)
 {
 	struct fr_run *run = arg;
+	uint32_t *pc = group_piece(run, rec);
 
-	pfnmap_del(&run->map, rec, NULL);
+	if (pc && *pc < FBG_MAX_PFN) {
+		*pc = FBG_RELEASED;	/* the group stays until its recorded free */
+		return;
+	}
+	if (!pc || !rec_is_head(run, rec))
+		pfnmap_del(&run->map, rec, NULL);
 	pfnmap_put(&run->released, rec, order);
 }
 
@@ -127,13 +239,29 @@ static void on_count(void *arg, const char *name, uint64_t delta)
 
 /* ---- block lookup by recorded pfn ---- */
 
-static uint64_t lookup_head(struct fr_run *run, uint64_t rec)
+/* The block recorded at rec: its model pfn, or FRP_NONE.  With group_ok, a
+ * group whose head is rec is returned as its tag (is_group()); any other
+ * group covering rec is dissolved first. */
+static uint64_t lookup_head(struct fr_run *run, uint64_t rec, int group_ok)
 {
 	uint64_t *v = pfnmap_get(&run->map, rec);
 	struct fr_model *m = run->m;
 
-	if (v)
+	if (v && !is_group(run, *v))
 		return *v;
+	if (v && group_ok)
+		return *v;
+	if (v || fbg_covered(&run->fbg, rec)) {
+		uint64_t h;
+		uint32_t gid = v ? (uint32_t)(*v - run->grp_base) : find_group(run, rec, &h);
+		if (v)
+			h = rec;
+		if (gid != FBG_NONE) {
+			dissolve(run, h, gid);
+			if ((v = pfnmap_get(&run->map, rec)))
+				return *v;
+		}
+	}
 	if (rec < m->geo.end_pfn) {
 		uint64_t w = pw_get(m, rec);
 		if (PW_STATE(w) == PW_ALLOC && PW_REC(w) == rec)
@@ -168,17 +296,47 @@ static uint64_t split_alloc(struct fr_run *run, uint64_t b, uint64_t rec, uint64
 	return b;
 }
 
-static void do_free(struct fr_run *run, uint64_t b, uint64_t rec, unsigned cpu, uint64_t ts)
+/* The model and policy side of freeing allocated block b. */
+static void free_block(struct fr_run *run, uint64_t b, unsigned cpu, uint64_t ts)
 {
 	struct fr_model *m = run->m;
 	unsigned order = PW_ORDER(pw_get(m, b));
 
-	if (b != rec)
-		pfnmap_del(&run->map, rec, NULL);
 	model_uncommit(m, b);
 	run->ctr[C_FREES]++;
 	run->ctr[C_FREE_PAGES] += 1ull << order;
 	run->pi.pol->free(run->self, b, order, cpu, ts);
+}
+
+static void do_free(struct fr_run *run, uint64_t b, uint64_t rec, unsigned cpu, uint64_t ts)
+{
+	if (b != rec)
+		pfnmap_del(&run->map, rec, NULL);
+	free_block(run, b, cpu, ts);
+}
+
+/* The free of a whole caller-fallback block: its live pieces in ascending
+ * order (as freeing them one map entry each did), then the group.  A piece
+ * is marked gone before the policy sees its free, so a migration the free
+ * triggers (on_move) only finds pieces still live. */
+static uint64_t free_group(struct fr_run *run, uint64_t head, uint32_t gid, unsigned cpu, uint64_t ts)
+{
+	uint32_t *pc = fbg_pieces(&run->fbg, gid);
+	uint64_t n = 1ull << fbg_order(gid), freed = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t b = pc[i];
+		if (i + PREFETCH_AHEAD < n && pc[i + PREFETCH_AHEAD] < FBG_MAX_PFN)
+			pw_prefetch(run->m, pc[i + PREFETCH_AHEAD]);
+		if (b >= FBG_MAX_PFN)
+			continue;	/* not placed, or released */
+		pc[i] = FBG_EMPTY;
+		free_block(run, b, cpu, ts);
+		freed++;
+	}
+	pfnmap_del(&run->map, head, NULL);
+	group_del(run, gid, head);
+	return freed;
 }
 
 /* Free the blocks recorded inside [p, end) that lie wholly in it (the
@@ -192,7 +350,18 @@ static uint64_t free_range(struct fr_run *run, uint64_t p, uint64_t end, unsigne
 	while (p < end) {
 		if (p + PREFETCH_AHEAD < end)
 			pfnmap_prefetch(&run->map, p + PREFETCH_AHEAD);
-		uint64_t b = lookup_head(run, p);
+		uint64_t b = lookup_head(run, p, 1);
+		if (is_group(run, b)) {
+			uint32_t gid = (uint32_t)(b - run->grp_base);
+			uint64_t gn = 1ull << fbg_order(gid);
+			if (p + gn <= end) {
+				n += free_group(run, p, gid, cpu, ts);
+				p += gn;
+				continue;
+			}
+			dissolve(run, p, gid);
+			b = lookup_head(run, p, 0);
+		}
 		uint64_t size = b != FRP_NONE ? 1ull << PW_ORDER(pw_get(run->m, b)) : 0;
 		if (size && p + size <= end) {
 			do_free(run, b, p, cpu, ts);
@@ -223,13 +392,59 @@ static int released_free(struct fr_run *run, uint64_t rec, unsigned order)
 	return 0;
 }
 
+/* rec lies inside a larger allocated block whose tail pieces were freed
+ * (split_page()): free the piece; 1 if so. */
+static int free_inside(struct fr_run *run, uint64_t rec, unsigned order, unsigned cpu, uint64_t ts)
+{
+	struct fr_model *m = run->m;
+
+	for (unsigned o = 1; o <= m->geo.max_order; o++) {
+		uint64_t c = rec & ~((1ull << o) - 1);
+		if (c == rec)
+			continue;
+		uint64_t cb = lookup_head(run, c, 1);
+		if (cb == FRP_NONE)
+			continue;
+		if (is_group(run, cb))
+			break;	/* rec is not in it: lookup_head(rec) dissolved any group over rec */
+		unsigned co = PW_ORDER(pw_get(m, cb));
+		if (rec - c < (1ull << co) && order < co) {
+			run->ctr[C_PARTIAL_FREES]++;
+			uint64_t piece = split_alloc(run, cb, c, rec, order);
+			do_free(run, piece, rec, cpu, ts);
+			return 1;
+		}
+		break;
+	}
+	return 0;
+}
+
 static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigned cpu, uint64_t ts)
 {
 	struct fr_model *m = run->m;
-	uint64_t b = lookup_head(run, rec);
+	uint64_t b = lookup_head(run, rec, 1);
 	uint64_t freed;
 	int released;
 
+	if (is_group(run, b)) {
+		uint32_t gid = (uint32_t)(b - run->grp_base);
+		unsigned go = fbg_order(gid);
+		if (order >= go) {
+			/* the recorded free of a fallback block: its first piece may be
+			 * one the policy released (as below for single blocks) */
+			released = fbg_pieces(&run->fbg, gid)[0] == FBG_RELEASED;
+			if (released)
+				run->ctr[C_RELEASED_FREES]++;
+			freed = free_group(run, rec, gid, cpu, ts);
+			if (order > go)
+				freed += free_range(run, rec + (1ull << go), rec + (1ull << order), cpu, ts);
+			if (!released && !freed && !free_inside(run, rec, order, cpu, ts))
+				run->ctr[C_UNKNOWN_FREES]++;
+			return;
+		}
+		dissolve(run, rec, gid);
+		b = lookup_head(run, rec, 0);
+	}
 	if (b != FRP_NONE) {
 		unsigned bo = PW_ORDER(pw_get(m, b));
 		if (bo > order) {
@@ -239,7 +454,8 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 		} else {
 			do_free(run, b, rec, cpu, ts);
 			/* a free larger than the block: free what else lies in the range */
-			free_range(run, rec + (1ull << bo), rec + (1ull << order), cpu, ts);
+			if (order > bo)
+				free_range(run, rec + (1ull << bo), rec + (1ull << order), cpu, ts);
 		}
 		return;
 	}
@@ -253,24 +469,8 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 	freed = order > 0 ? free_range(run, rec + 1, rec + (1ull << order), cpu, ts) : 0;
 	if (released || freed)
 		return;
-	/* rec may lie inside a larger allocated block (its tail pieces freed) */
-	for (unsigned o = 1; o <= m->geo.max_order; o++) {
-		uint64_t c = rec & ~((1ull << o) - 1);
-		if (c == rec)
-			continue;
-		uint64_t cb = lookup_head(run, c);
-		if (cb == FRP_NONE)
-			continue;
-		unsigned co = PW_ORDER(pw_get(m, cb));
-		if (rec - c < (1ull << co) && order < co) {
-			run->ctr[C_PARTIAL_FREES]++;
-			uint64_t piece = split_alloc(run, cb, c, rec, order);
-			do_free(run, piece, rec, cpu, ts);
-			return;
-		}
-		break;
-	}
-	run->ctr[C_UNKNOWN_FREES]++;
+	if (!free_inside(run, rec, order, cpu, ts))
+		run->ctr[C_UNKNOWN_FREES]++;
 }
 
 /* gfp_zone(): the zone class a gfp asks for; run->zone_idx maps each class
@@ -323,7 +523,8 @@ static void note_label(struct fr_run *run, int on, uint8_t label)
 	run->labels[run->nlabels++] = label;
 }
 
-/* Commit block b the policy returned for the allocation recorded at rec. */
+/* Commit block b the policy returned for the allocation recorded at rec
+ * (the caller maps rec to b). */
 static int place(struct fr_run *run, uint64_t rec, uint64_t b, unsigned order, int mt)
 {
 	struct fr_model *m = run->m;
@@ -342,8 +543,6 @@ static int place(struct fr_run *run, uint64_t rec, uint64_t b, unsigned order, i
 	}
 	run->ctr[C_ALLOC_PAGES] += 1ull << order;
 	model_commit_alloc(m, b, order, mt, rec);
-	if (b != rec)
-		pfnmap_put(&run->map, rec, b);
 	return 0;
 }
 
@@ -358,8 +557,10 @@ static int place(struct fr_run *run, uint64_t rec, uint64_t b, unsigned order, i
  *   __page_frag_cache_refill() PAGE_FRAG_CACHE_MAX_ORDER with NORETRY, then 0
  *   the THP fault path        order 9 fails -> 512 base pages
  * [I] The replay keeps the page demand: 2^order order-0 allocations of the
- * same migratetype, each mapped to one page of the recorded block, so the
- * recorded free of the block frees them all (free_event walks the range).
+ * same migratetype, each standing for one page of the recorded block, so
+ * the recorded free of the block frees them all.  They are kept as one
+ * group (fbgroup.h) under the recorded head; past 16 TiB, or with
+ * opts.piece_map, as one map entry each (free_event walks the range).
  * Their gfp is the recorded one without __GFP_NORETRY and
  * __GFP_NOMEMALLOC (what allocate_slab() and the page_frag refill add for
  * the high-order try).  Off with --no-caller-fallback.
@@ -369,31 +570,61 @@ static int caller_falls_back(const struct fr_event *e)
 	return e->order > 0 && (e->gfp & (FRP_GFP_NORETRY | FRP_GFP_NOWARN)) && !(e->gfp & FRP_GFP_NOFAIL);
 }
 
+/* A new group for the pieces of the block recorded at rec, FBG_NONE if
+ * the pieces go in the map instead. */
+static uint32_t fallback_group(struct fr_run *run, uint64_t rec, unsigned order)
+{
+	uint32_t gid;
+
+	if (!run->fbg.npfn || order > FBG_MAX_ORDER || rec + (1ull << order) > run->fbg.npfn)
+		return FBG_NONE;
+	/* lost frees: groups that overlap the block go back to map entries */
+	if (fbg_any_covered(&run->fbg, rec, rec + (1ull << order)))
+		dissolve_range(run, rec, rec + (1ull << order));
+	gid = fbg_new(&run->fbg, rec, order);
+	if (gid != FBG_NONE && pfnmap_put(&run->map, rec, run->grp_base + gid) < 0) {
+		group_del(run, gid, rec);
+		gid = FBG_NONE;
+	}
+	return gid;
+}
+
 static void caller_fallback(struct fr_run *run, const struct fr_event *e, struct frp_request *rq, int labels)
 {
 	struct fr_model *m = run->m;
 	uint64_t n = 1ull << e->order;
-	int first = 1;
+	uint32_t gid = fallback_group(run, e->pfn, e->order);
+	uint32_t *pc = gid != FBG_NONE ? fbg_pieces(&run->fbg, gid) : NULL;
 
 	run->ctr[C_CALLER_FALLBACKS]++;
 	rq->order = 0;
 	rq->gfp = e->gfp & ~(FRP_GFP_NORETRY | FRP_GFP_NOMEMALLOC);
-	prefetch_keys(run, e->pfn, e->pfn + n);	/* each piece is a map entry at random */
+	if (!pc)
+		prefetch_keys(run, e->pfn, e->pfn + n);	/* each piece is a map entry at random */
 	for (uint64_t i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n)
-			pfnmap_prefetch(&run->map, e->pfn + i + PREFETCH_AHEAD);
-		rq->rec_pfn = e->pfn + i;
+		uint64_t rec = e->pfn + i;
+		if (!pc && i + PREFETCH_AHEAD < n)
+			pfnmap_prefetch(&run->map, rec + PREFETCH_AHEAD);
+		rq->rec_pfn = rec;
 		uint64_t b = run->pi.pol->alloc(run->self, rq);
-		if (place(run, e->pfn + i, b, 0, rq->mt) < 0) {
+		if (place(run, rec, b, 0, rq->mt) < 0) {
 			/* counted once in alloc_failures; the pieces placed stay */
-			if (first)
+			if (i == 0) {
 				note_label(run, labels, 0xff);
+				if (pc) {
+					pfnmap_del(&run->map, e->pfn, NULL);
+					group_del(run, gid, e->pfn);
+				}
+			}
 			return;
 		}
+		if (pc)
+			pc[i] = (uint32_t)b;
+		else if (b != rec)
+			pfnmap_put(&run->map, rec, b);
 		run->ctr[C_CALLER_FALLBACK_PAGES]++;
-		if (first)
+		if (i == 0)
 			note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
-		first = 0;
 	}
 }
 
@@ -407,13 +638,14 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels
 		run->ctr[C_RECORDED_FAILURES]++;
 		return;
 	}
-	if (run->released.count)
-		pfnmap_del(&run->released, e->pfn, NULL);	/* its free was lost */
-	if (lookup_head(run, e->pfn) != FRP_NONE) {
+	if (lookup_head(run, e->pfn, 0) != FRP_NONE) {
 		/* the kernel reused a pfn we still think live: its free was lost */
 		run->ctr[C_ALLOC_OF_LIVE_PFN]++;
 		free_event(run, e->pfn, e->order, e->cpu, e->ts);
 	}
+	/* after lookup_head(), which may turn released pieces into entries */
+	if (run->released.count)
+		pfnmap_del(&run->released, e->pfn, NULL);	/* its free was lost */
 	memset(&rq, 0, sizeof(rq));
 	rq.gfp = e->gfp;
 	rq.now_ns = e->ts;
@@ -432,6 +664,8 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels
 		note_label(run, labels, 0xff);
 		return;
 	}
+	if (b != e->pfn)
+		pfnmap_put(&run->map, e->pfn, b);
 	note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
 }
 
@@ -670,6 +904,13 @@ static int run_init(struct fr_replay *r, struct fr_run *run, const char *spec, i
 	}
 	if (!run->m || pfnmap_init(&run->map, 1 << 16) < 0 || pfnmap_init(&run->released, 64) < 0)
 		return fr_err(err, "-p %s: out of memory for the model", spec);
+	/* groups hold model pfns in 32 bits (fbgroup.h): machines to 16 TiB */
+	run->grp_base = UINT64_MAX;
+	if (!r->opts.piece_map && run->m->geo.end_pfn <= FBG_MAX_PFN) {
+		if (fbg_init(&run->fbg, run->m->geo.end_pfn) < 0)
+			return fr_err(err, "-p %s: out of memory for the model", spec);
+		run->grp_base = run->m->geo.end_pfn;
+	}
 	run->m->on_move = on_move;
 	run->m->on_release = on_release;
 	run->m->on_count = on_count;
@@ -746,6 +987,8 @@ static inline void prefetch_event(const struct fr_run *run, const struct fr_even
 	pfnmap_prefetch(&run->map, e->pfn);
 	if (e->pfn < run->m->geo.end_pfn)
 		pw_prefetch(run->m, e->pfn);
+	if (e->pfn < run->fbg.npfn)
+		__builtin_prefetch(fbg_cover_word(&run->fbg, e->pfn));
 }
 
 static void *worker_main(void *arg)
@@ -950,6 +1193,7 @@ void fr_replay_free(struct fr_replay *r)
 			model_destroy(run->m);
 		pfnmap_free(&run->map);
 		pfnmap_free(&run->released);
+		fbg_free(&run->fbg);
 		free(run->pctr);
 		free(run->tl);
 		free(run->labels);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <jansson.h>
 #include "batchfree.h"
+#include "fbgroup.h"
 #include "fr_source.h"
 #include "machine.h"
 #include "model.h"
@@ -28,6 +29,7 @@ struct fr_replay_opts {
 	int label_agreement;	/* keep each allocation's pageblock label to compare runs with `recorded` */
 	int strict;		/* double frees and overlapping allocations are bad input */
 	int no_caller_fallback;	/* a refused high-order NORETRY/NOWARN allocation stays failed */
+	int piece_map;		/* tests: fallback pieces as map entries, as on machines past 16 TiB */
 };
 
 struct fr_sample {
@@ -57,7 +59,9 @@ struct fr_run {
 	struct fr_policy_inst pi;
 	struct fr_model *m;
 	void *self;
-	struct pfnmap map;	/* recorded pfn -> model pfn, identity mappings omitted */
+	struct pfnmap map;	/* recorded pfn -> model pfn (identity mappings omitted), or a group tag */
+	struct fbgroups fbg;	/* caller-fallback pieces, one group per recorded block */
+	uint64_t grp_base;	/* map values from here on are grp_base + group id; UINT64_MAX: none */
 	uint8_t zone_idx[4];	/* gfp zone class -> model zone (engine.c) */
 	struct pfnmap released;	/* recorded pfn -> order, of blocks the policy released early */
 	uint64_t ctr[NR_ENGINE_COUNTERS];

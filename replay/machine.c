@@ -59,6 +59,24 @@ static int grow_bitmaps(struct fr_prepass *pp, uint64_t pfn)
 	return 0;
 }
 
+/* Pages of [lo, hi) not touched before: first touched by an allocation.
+ * A word at a time: every allocation runs this over its whole block. */
+static void first_alloc_range(struct fr_prepass *pp, uint64_t lo, uint64_t hi)
+{
+	while (lo < hi) {
+		unsigned n = 64 - (unsigned)(lo & 63);
+		uint64_t mask, fresh;
+
+		if (n > hi - lo)
+			n = (unsigned)(hi - lo);
+		mask = (n == 64 ? ~0ull : (1ull << n) - 1) << (lo & 63);
+		fresh = mask & ~pp->touched[lo >> 6];
+		pp->touched[lo >> 6] |= fresh;
+		pp->first_alloc[lo >> 6] |= fresh;
+		lo += n;
+	}
+}
+
 int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *stop, struct fr_error *err)
 {
 	static struct fr_event buf[8192];
@@ -120,15 +138,12 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *s
 				continue;
 			if (grow_bitmaps(pp, e->pfn + pages) < 0)
 				return fr_err(err, "out of memory");
-			if (bm_test(pp->touched, e->pfn))
-				continue;
 			if (e->kind == FR_EV_ALLOC) {
-				for (uint64_t p = e->pfn; p < e->pfn + pages; p++)
-					if (!bm_test(pp->touched, p)) {
-						bm_set(pp->touched, p);
-						bm_set(pp->first_alloc, p);
-					}
-			} else {
+				/* every page of the block, also when its head was seen
+				 * before: an order-0 block then an order-3 one at the
+				 * same pfn first allocate the order-3 block's tail */
+				first_alloc_range(pp, e->pfn, e->pfn + pages);
+			} else if (!bm_test(pp->touched, e->pfn)) {
 				pfnmap_put(&pp->first_free, e->pfn, e->kind == FR_EV_FREE ? e->order : 0);
 				for (uint64_t p = e->pfn; p < e->pfn + pages; p++)
 					bm_set(pp->touched, p);

@@ -477,22 +477,31 @@ void model_seed_finish(struct fr_model *m)
 
 /* ---- allocation bookkeeping (engine side) ---- */
 
+static inline void content_add_pb(struct fr_model *m, struct m_pb *pb, int mt, int64_t delta)
+{
+	if (delta > 0)
+		pb_set_has(m, pb, mt);
+	if (!nonmovable(mt)) {
+		pb->nmov = (uint16_t)(pb->nmov + delta);
+	} else {
+		m->spb[pb->spb].live_nonmov += (uint64_t)delta;
+		m->live_nonmov += (uint64_t)delta;
+	}
+}
+
 static void content_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, int sign)
 {
 	unsigned pbo = m->geo.pageblock_order;
 	uint64_t pages = 1ull << order, step = order < pbo ? pages : 1ull << pbo;
 
-	for (uint64_t p = pfn; p < pfn + pages; p += step) {
-		struct m_pb *pb = pbof(m, p);
-		if (sign > 0)
-			pb_set_has(m, pb, mt);
-		if (!nonmovable(mt)) {
-			pb->nmov = (uint16_t)(pb->nmov + sign * (int)step);
-		} else {
-			m->spb[pb->spb].live_nonmov += (uint64_t)(sign * (int64_t)step);
-			m->live_nonmov += (uint64_t)(sign * (int64_t)step);
-		}
+	/* Every allocation and free comes here, nearly all of them within one
+	 * pageblock: no loop for those. */
+	if (order <= pbo) {
+		content_add_pb(m, pbof(m, pfn), mt, sign * (int64_t)pages);
+		return;
 	}
+	for (uint64_t p = pfn; p < pfn + pages; p += step)
+		content_add_pb(m, pbof(m, p), mt, sign * (int64_t)step);
 }
 
 void model_commit_alloc(struct fr_model *m, uint64_t pfn, unsigned order, int mt, uint64_t rec_pfn)

@@ -11,7 +11,7 @@
  * hash is never 0: 0 marks an empty slot.  Fibonacci constants spread dense
  * and strided pfns over the top bits, which pick the home slot.
  */
-#define A32 0x9E3779B1u
+#define A32 PFNMAP_A32
 #define A32_INV 0x0E8B2F51u		/* A32 * A32_INV == 1 mod 2^32 */
 #define A64 0x9E3779B97F4A7C15ull
 #define A64_INV 0xF1DE83E19937733Dull	/* A64 * A64_INV == 1 mod 2^64 */
@@ -204,6 +204,7 @@ static inline __attribute__((always_inline)) int grow_mode(struct pfnmap *m, con
 	m->slot = s;
 	m->cap = ncap;
 	m->nslots = nn;
+	m->hint_t = 0;
 	for (e = n;;) {
 		size_t a;
 		while (e > 0 && !hash_at(wide, s, e - 1))
@@ -259,6 +260,7 @@ static int extend(struct pfnmap *m)
 		return -1;
 	m->slot = s;
 	m->nslots += add;
+	m->hint_t = 0;
 	return 0;
 }
 
@@ -297,6 +299,13 @@ static inline size_t find32(const struct pfnmap *m, uint32_t h)
 	return i;
 }
 
+/* find32(), or where the last pfnmap_get() of h stopped if the map has not
+ * changed since */
+static inline size_t find32_hinted(const struct pfnmap *m, uint32_t h)
+{
+	return m->hint_t == (uint64_t)h << 32 ? m->hint : find32(m, h);
+}
+
 static int put32(struct pfnmap *m, uint64_t key, uint64_t val)
 {
 	uint32_t h = hash32(key);
@@ -305,7 +314,7 @@ static int put32(struct pfnmap *m, uint64_t key, uint64_t val)
 
 	for (;;) {
 		s = m->slot;
-		i = find32(m, h);
+		i = find32_hinted(m, h);
 		if ((s[i] >> 32) == h) {
 			s[i] = t | val;
 			return 0;
@@ -322,9 +331,12 @@ static int put32(struct pfnmap *m, uint64_t key, uint64_t val)
 		if (extend(m) < 0)
 			return -1;
 	}
-	memmove(s + i + 1, s + i, (j - i) * sizeof(*s));
+	/* a few slots on average (13 at load 0.8): a loop, not a memmove() call */
+	for (; j > i; j--)
+		s[j] = s[j - 1];
 	s[i] = t | val;
 	m->count++;
+	m->hint_t = 0;
 	return 0;
 }
 
@@ -332,18 +344,18 @@ static int del32(struct pfnmap *m, uint64_t key, uint64_t *old)
 {
 	uint32_t h = hash32(key);
 	uint64_t *s = m->slot;
-	size_t i = find32(m, h), k;
+	size_t i = find32_hinted(m, h), k;
 
 	if ((s[i] >> 32) != h)
 		return 0;
 	if (old)
 		*old = (uint32_t)s[i];
-	/* shift back the displaced slots that follow */
+	/* shift back the displaced slots that follow, in the same pass */
 	for (k = i + 1; s[k] && home_at(0, s[k] >> 32, m->cap) < k; k++)
-		;
-	memmove(s + i, s + i + 1, (k - i - 1) * sizeof(*s));
+		s[k - 1] = s[k];
 	s[k - 1] = 0;
 	m->count--;
+	m->hint_t = 0;
 	return 1;
 }
 
@@ -416,48 +428,25 @@ static int del_wide(struct pfnmap *m, uint64_t key, uint64_t *old)
 
 /* ---- API ---- */
 
-uint64_t *pfnmap_get(struct pfnmap *m, uint64_t key)
+/* pfnmap_get() and pfnmap_prefetch() of wide maps; compact ones: pfnmap.h */
+uint64_t *pfnmap_get_wide(struct pfnmap *m, uint64_t key)
 {
-	if (!m->wide) {
-		uint32_t h;
-		size_t i;
-		uint64_t x;
-		if (key >= UINT32_MAX)
-			return NULL;
-		h = hash32(key);
-		i = find32(m, h);
-		x = ((const uint64_t *)m->slot)[i];
-		if ((x >> 32) != h)
-			return NULL;
-		m->found = (uint32_t)x;
-		return &m->found;
-	} else {
-		uint64_t h = hash64(key);
-		const struct pfnmap_wslot *s = m->slot;
-		size_t i;
-		if (!h)
-			return NULL;
-		i = find64(m, h);
-		if (s[i].h != h)
-			return NULL;
-		m->found = s[i].v;
-		return &m->found;
-	}
+	uint64_t h = hash64(key);
+	const struct pfnmap_wslot *s = m->slot;
+	size_t i;
+
+	if (!h)
+		return NULL;
+	i = find64(m, h);
+	if (s[i].h != h)
+		return NULL;
+	m->found = s[i].v;
+	return &m->found;
 }
 
-void pfnmap_prefetch(const struct pfnmap *m, uint64_t key)
+void pfnmap_prefetch_wide(const struct pfnmap *m, uint64_t key)
 {
-	if (!m->wide) {
-		if (key < UINT32_MAX) {
-			/* a put scans to the end of the cluster (13 slots on average
-			 * at load 0.8): the home line and the next */
-			const uint64_t *p = (const uint64_t *)m->slot + home_at(0, hash32(key), m->cap);
-			__builtin_prefetch(p);
-			__builtin_prefetch(p + 8);
-		}
-	} else {
-		__builtin_prefetch((const struct pfnmap_wslot *)m->slot + home_at(m->wide, hash64(key), m->cap));
-	}
+	__builtin_prefetch((const struct pfnmap_wslot *)m->slot + home_at(m->wide, hash64(key), m->cap));
 }
 
 int pfnmap_put(struct pfnmap *m, uint64_t key, uint64_t val)

@@ -388,6 +388,29 @@ static void test_seed_from_trace(void **state)
 	free(dir);
 }
 
+/* A page is seeded allocated when the trace frees it before allocating it.
+ * 0x102 is first allocated as the tail of the order-3 block at 0x100, whose
+ * head an order-0 block used before: it was free at the start, and its
+ * later free (order 1, after the block's) is a double free. */
+static void test_seed_tail_of_reused_head(void **state)
+{
+	char *dir = fr_test_tmpdir();
+	(void)state;
+	const char *t = write_trace(dir, "tail.txt",
+		L("1.0", "mm_page_alloc", "pfn=0x100 order=0 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.1", "mm_page_free", "pfn=0x100 order=0")
+		L("1.2", "mm_page_alloc", "pfn=0x100 order=3 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.3", "mm_page_free", "pfn=0x100 order=3")
+		L("1.4", "mm_page_free", "pfn=0x102 order=1"));
+	json_t *j = replay(t, "--mem 8M -p recorded", 0);
+	assert_int_equal(jget(j, "machine.initial_state.allocated_pages"), 0);
+	assert_int_equal(jget(run_of(j, 0), "counters.unknown_frees"), 1);
+	assert_int_equal(jget(run_of(j, 0), "counters.frees"), 2);
+	json_decref(j);
+	fr_test_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_caller_fallback),
 		cmocka_unit_test(test_released_frees),
 		cmocka_unit_test(test_seed_from_trace),
+		cmocka_unit_test(test_seed_tail_of_reused_head),
 		cmocka_unit_test(test_bad_order),
 		cmocka_unit_test(test_strict),
 	};

@@ -64,6 +64,18 @@ static void churn(uint64_t *keys, size_t n, uint64_t vmax, int rounds, size_t in
 		unsigned want = 10 + (unsigned)(xorshift() % 85);	/* percent of keys live */
 		for (size_t o = 0; o < ops; o++) {
 			size_t i = (size_t)(xorshift() % n);
+			/* the engine looks a key up, then inserts or deletes it:
+			 * put and del start where that get stopped (its hint) */
+			if (xorshift() % 4) {
+				size_t g = xorshift() % 8 ? i : (size_t)(xorshift() % n);
+				uint64_t *p = pfnmap_get(&m, keys[g]);
+				if (ref[g] == ABSENT) {
+					assert_null(p);
+				} else {
+					assert_non_null(p);
+					assert_int_equal(*p, ref[g]);
+				}
+			}
 			if (xorshift() % 100 < want) {
 				uint64_t v = xorshift() % vmax;
 				assert_int_equal(pfnmap_put(&m, keys[i], v), 0);
