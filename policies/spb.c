@@ -584,18 +584,18 @@ static void buddy_free(struct spb *S, uint64_t pfn, unsigned order)
 /* Background work queue (trace clock)                                       */
 /* ------------------------------------------------------------------------ */
 
-/* Move the len entries of a ring of cap (size sz each, the first at *head)
- * to a new ring of nc entries, starting at 0. */
+/* Grow a ring of cap entries (size sz each, len of them from *head) to nc
+ * >= cap entries.  realloc() grows a large ring in place (mremap(): no
+ * second copy resident while the queue doubles); the entries that wrapped
+ * to the start move up past the old end, where the ring now continues. */
 static void *ring_resize(void *ring, size_t sz, size_t *head, size_t len, size_t cap, size_t nc)
 {
-	char *n = malloc(nc * sz);
+	char *n = realloc(ring, nc * sz);
+	size_t wrapped = *head + len > cap ? *head + len - cap : 0;
 
-	if (!n)
-		abort();
-	for (size_t i = 0; i < len; i++)
-		memcpy(n + i * sz, (char *)ring + ((*head + i) % cap) * sz, sz);
-	free(ring);
-	*head = 0;
+	if (!n || nc < cap || *head + len > nc)
+		abort();	/* out of memory, or a shrink: callers only double */
+	memmove(n + cap * sz, n, wrapped * sz);
 	return n;
 }
 

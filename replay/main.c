@@ -2,6 +2,7 @@
 /*
  * main.c - fragreplay's entry point: dispatch to the command table.
  */
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,6 +53,13 @@ int fr_stderr_is_tty(void)
 
 int main(int argc, char **argv)
 {
+	/* Blocks of 1 MiB and up (rings, tables, queues that grow) are their
+	 * own mappings, given back when freed and grown with mremap().  By
+	 * default glibc raises this threshold to the size of the last such
+	 * block freed (up to 32 MiB), after which a queue's old copy, freed
+	 * when it doubles, stays resident in a thread's heap: ~25 MB of peak
+	 * RSS at 1 TiB / 1 B events (spb). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (argc < 2) {
 		usage(stderr);
 		return FR_EXIT_BAD;
