@@ -79,6 +79,12 @@ static inline int is_group(const struct fr_run *run, uint64_t v)
 	return v >= run->grp_base && v != FRP_NONE;
 }
 
+/* The group a tag (is_group()) names. */
+static inline uint32_t group_id(const struct fr_run *run, uint64_t v)
+{
+	return (uint32_t)(v - run->grp_base);
+}
+
 /* The group covering recorded pfn rec (its head in *head), or FBG_NONE.
  * A group's head is rec rounded down to the group's order, so try each. */
 static uint32_t find_group(struct fr_run *run, uint64_t rec, uint64_t *head)
@@ -96,7 +102,7 @@ static uint32_t find_group(struct fr_run *run, uint64_t rec, uint64_t *head)
 		prev = c;
 		v = pfnmap_get(&run->map, c);
 		if (v && is_group(run, *v)) {
-			uint32_t gid = (uint32_t)(*v - run->grp_base);
+			uint32_t gid = group_id(run, *v);
 			if (rec - c < (1ull << fbg_order(gid))) {
 				*head = c;
 				return gid;
@@ -118,7 +124,7 @@ static void group_del(struct fr_run *run, uint32_t gid, uint64_t head)
 	for (uint64_t h = r; h < r + (1u << FBG_REGION); h += 2) {
 		uint64_t *v = h != head ? pfnmap_get(&run->map, h) : NULL;
 		if (v && is_group(run, *v))
-			fbg_mark(&run->fbg, h, fbg_order((uint32_t)(*v - run->grp_base)));
+			fbg_mark(&run->fbg, h, fbg_order(group_id(run, *v)));
 	}
 }
 
@@ -152,21 +158,13 @@ static void dissolve_range(struct fr_run *run, uint64_t lo, uint64_t hi)
 	}
 }
 
-/* The piece slot of recorded pfn rec, if a group covers it. */
-static uint32_t *group_piece(struct fr_run *run, uint64_t rec)
+/* The piece slot of recorded pfn rec, if a group covers it (its head in
+ * *head). */
+static uint32_t *group_piece(struct fr_run *run, uint64_t rec, uint64_t *head)
 {
-	uint64_t h;
-	uint32_t gid = find_group(run, rec, &h);
+	uint32_t gid = find_group(run, rec, head);
 
-	return gid == FBG_NONE ? NULL : &fbg_pieces(&run->fbg, gid)[rec - h];
-}
-
-/* Whether rec is the head of a group (its map entry is the group's tag). */
-static int rec_is_head(struct fr_run *run, uint64_t rec)
-{
-	uint64_t *v = pfnmap_get(&run->map, rec);
-
-	return v && is_group(run, *v);
+	return gid == FBG_NONE ? NULL : &fbg_pieces(&run->fbg, gid)[rec - *head];
 }
 
 /* ---- callbacks from the model ---- */
@@ -174,13 +172,14 @@ static int rec_is_head(struct fr_run *run, uint64_t rec)
 static void on_move(void *arg, uint64_t rec, uint64_t from, uint64_t to)
 {
 	struct fr_run *run = arg;
-	uint32_t *pc = group_piece(run, rec);
+	uint64_t head;
+	uint32_t *pc = group_piece(run, rec, &head);
 
 	if (pc && *pc == from) {
 		*pc = (uint32_t)to;
 		return;
 	}
-	if (pc && rec_is_head(run, rec))
+	if (pc && head == rec)
 		return;		/* not a piece, yet recorded at a group's head: cannot be */
 	if (rec == to)
 		pfnmap_del(&run->map, rec, NULL);
@@ -196,13 +195,14 @@ static void on_move(void *arg, uint64_t rec, uint64_t from, uint64_t to)
 static void on_release(void *arg, uint64_t rec, unsigned order)
 {
 	struct fr_run *run = arg;
-	uint32_t *pc = group_piece(run, rec);
+	uint64_t head;
+	uint32_t *pc = group_piece(run, rec, &head);
 
 	if (pc && *pc < FBG_MAX_PFN) {
 		*pc = FBG_RELEASED;	/* the group stays until its recorded free */
 		return;
 	}
-	if (!pc || !rec_is_head(run, rec))
+	if (!pc || head != rec)	/* a head's map entry is its group's tag */
 		pfnmap_del(&run->map, rec, NULL);
 	pfnmap_put(&run->released, rec, order);
 }
@@ -244,24 +244,21 @@ static void on_count(void *arg, const char *name, uint64_t delta)
  * group covering rec is dissolved first. */
 static uint64_t lookup_head(struct fr_run *run, uint64_t rec, int group_ok)
 {
-	uint64_t *v = pfnmap_get(&run->map, rec);
+	uint64_t *v = pfnmap_get(&run->map, rec), h;
 	struct fr_model *m = run->m;
+	uint32_t gid;
 
-	if (v && !is_group(run, *v))
-		return *v;
-	if (v && group_ok)
-		return *v;
-	if (v || fbg_covered(&run->fbg, rec)) {
-		uint64_t h;
-		uint32_t gid = v ? (uint32_t)(*v - run->grp_base) : find_group(run, rec, &h);
-		if (v)
-			h = rec;
-		if (gid != FBG_NONE) {
-			dissolve(run, h, gid);
-			if ((v = pfnmap_get(&run->map, rec)))
-				return *v;
-		}
+	if (v) {
+		if (!is_group(run, *v) || group_ok)
+			return *v;
+		dissolve(run, rec, group_id(run, *v));
+		v = pfnmap_get(&run->map, rec);
+	} else if ((gid = find_group(run, rec, &h)) != FBG_NONE) {
+		dissolve(run, h, gid);
+		v = pfnmap_get(&run->map, rec);
 	}
+	if (v)
+		return *v;
 	if (rec < m->geo.end_pfn) {
 		uint64_t w = pw_get(m, rec);
 		if (PW_STATE(w) == PW_ALLOC && PW_REC(w) == rec)
@@ -352,7 +349,7 @@ static uint64_t free_range(struct fr_run *run, uint64_t p, uint64_t end, unsigne
 			pfnmap_prefetch(&run->map, p + PREFETCH_AHEAD);
 		uint64_t b = lookup_head(run, p, 1);
 		if (is_group(run, b)) {
-			uint32_t gid = (uint32_t)(b - run->grp_base);
+			uint32_t gid = group_id(run, b);
 			uint64_t gn = 1ull << fbg_order(gid);
 			if (p + gn <= end) {
 				n += free_group(run, p, gid, cpu, ts);
@@ -427,7 +424,7 @@ static void free_event(struct fr_run *run, uint64_t rec, unsigned order, unsigne
 	int released;
 
 	if (is_group(run, b)) {
-		uint32_t gid = (uint32_t)(b - run->grp_base);
+		uint32_t gid = group_id(run, b);
 		unsigned go = fbg_order(gid);
 		if (order >= go) {
 			/* the recorded free of a fallback block: its first piece may be

@@ -2,6 +2,7 @@
 /* fbgroup.c - see fbgroup.h. */
 #include <stdlib.h>
 #include <string.h>
+#include "bitmap.h"
 #include "fbgroup.h"
 
 #define CHUNK_BYTES ((size_t)64 << 10)
@@ -33,37 +34,28 @@ void fbg_free(struct fbgroups *g)
 /* Set (on) or clear the bits of the regions [lo, hi) touches. */
 static void cover_range(struct fbgroups *g, uint64_t lo, uint64_t hi, int on)
 {
-	for (uint64_t b = lo >> FBG_REGION, e = ((hi - 1) >> FBG_REGION) + 1; b < e;) {
-		uint64_t mask;
-		uint64_t n = 64 - (b & 63);
+	uint64_t n;
 
-		if (n > e - b)
-			n = e - b;
-		mask = (n == 64 ? ~0ull : ((1ull << n) - 1)) << (b & 63);
+	for (uint64_t b = lo >> FBG_REGION, e = ((hi - 1) >> FBG_REGION) + 1; b < e; b += n) {
+		uint64_t mask = bm_span(b, e, &n);
 		if (on)
 			g->cover[b >> 6] |= mask;
 		else
 			g->cover[b >> 6] &= ~mask;
-		b += n;
 	}
 }
 
 int fbg_any_covered(const struct fbgroups *g, uint64_t lo, uint64_t hi)
 {
+	uint64_t n;
+
 	if (hi > g->npfn)
 		hi = g->npfn;
 	if (lo >= hi)
 		return 0;
-	for (uint64_t b = lo >> FBG_REGION, e = ((hi - 1) >> FBG_REGION) + 1; b < e; b++) {
-		if ((b & 63) == 0 && b + 64 <= e) {
-			if (g->cover[b >> 6])
-				return 1;
-			b += 63;
-			continue;
-		}
-		if ((g->cover[b >> 6] >> (b & 63)) & 1)
+	for (uint64_t b = lo >> FBG_REGION, e = ((hi - 1) >> FBG_REGION) + 1; b < e; b += n)
+		if (g->cover[b >> 6] & bm_span(b, e, &n))
 			return 1;
-	}
 	return 0;
 }
 

@@ -63,17 +63,12 @@ static int grow_bitmaps(struct fr_prepass *pp, uint64_t pfn)
  * A word at a time: every allocation runs this over its whole block. */
 static void first_alloc_range(struct fr_prepass *pp, uint64_t lo, uint64_t hi)
 {
-	while (lo < hi) {
-		unsigned n = 64 - (unsigned)(lo & 63);
-		uint64_t mask, fresh;
+	uint64_t n;
 
-		if (n > hi - lo)
-			n = (unsigned)(hi - lo);
-		mask = (n == 64 ? ~0ull : (1ull << n) - 1) << (lo & 63);
-		fresh = mask & ~pp->touched[lo >> 6];
+	for (; lo < hi; lo += n) {
+		uint64_t fresh = bm_span(lo, hi, &n) & ~pp->touched[lo >> 6];
 		pp->touched[lo >> 6] |= fresh;
 		pp->first_alloc[lo >> 6] |= fresh;
-		lo += n;
 	}
 }
 
