@@ -13,11 +13,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fr_source.h"
+#include "readahead.h"
 
 struct fr_source {
 	const struct fr_backend *be;
 	void *priv;
 	struct fr_meta meta;
+	int ra_on;			/* fr_source_readahead() */
+	struct fr_readahead *ra;	/* while reading ahead: owns be/priv */
 };
 
 void fr_meta_defaults(struct fr_meta *meta)
@@ -160,11 +163,34 @@ fail:
 
 ssize_t fr_source_read(struct fr_source *src, struct fr_event *buf, size_t n, struct fr_error *err)
 {
+	if (src->ra_on && !src->ra) {
+		struct fr_error ignored;
+		/* without a helper thread, read here: slower, not wrong */
+		src->ra = fr_ra_start(src->be, src->priv, &ignored);
+		if (!src->ra)
+			src->ra_on = 0;
+	}
+	if (src->ra) {
+		ssize_t r = fr_ra_read(src->ra, buf, n, err);
+		if (r != FR_RA_DRAINED)
+			return r;
+		fr_ra_free(src->ra);	/* switched off, and all it read is out */
+		src->ra = NULL;
+	}
 	return src->be->read(src->priv, buf, n, err);
+}
+
+void fr_source_readahead(struct fr_source *src, int on)
+{
+	src->ra_on = on;
+	if (!on && src->ra)
+		fr_ra_stop(src->ra);	/* reads drain what it has, then go on here */
 }
 
 int fr_source_rewind(struct fr_source *src, struct fr_error *err)
 {
+	fr_ra_free(src->ra);
+	src->ra = NULL;
 	return src->be->rewind(src->priv, err);
 }
 
@@ -175,6 +201,8 @@ const struct fr_meta *fr_source_meta(const struct fr_source *src)
 
 uint64_t fr_source_skipped(const struct fr_source *src)
 {
+	if (src->ra)
+		return fr_ra_skipped(src->ra);
 	return src->be->skipped ? src->be->skipped(src->priv) : 0;
 }
 
@@ -182,6 +210,7 @@ void fr_source_close(struct fr_source *src)
 {
 	if (!src)
 		return;
+	fr_ra_free(src->ra);
 	src->be->close(src->priv);
 	fr_snapshots_free(&src->meta.snaps);
 	free(src);

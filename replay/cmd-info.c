@@ -352,6 +352,7 @@ int cmd_info(int argc, char **argv)
 		fr_source_close(src);
 		return FR_EXIT_BAD;
 	}
+	fr_source_readahead(src, 1);	/* decode on one core, account on the other */
 	while ((n = fr_source_read(src, buf, sizeof(buf) / sizeof(buf[0]), &err)) > 0)
 		for (ssize_t i = 0; i < n; i++)
 			account(&in, &buf[i]);

@@ -1055,8 +1055,13 @@ int fr_replay_run(struct fr_replay *r, struct fr_source *src, char *const *specs
 
 	r->meta = fr_source_meta(src);
 	batchfree_init(&r->bf);
+	/* the prepass is mostly decoding: overlap it with the scan */
+	fr_source_readahead(src, 1);
 	if (fr_prepass_run(src, &r->pp, r->opts.stop, err) < 0)
 		return -1;
+	/* the main pass decodes on this thread: with N runs on their own
+	 * threads, a helper would only be one more thread per core */
+	fr_source_readahead(src, 0);
 	{
 		struct fr_machine_opts mo = { .mem_bytes = r->opts.mem_bytes };
 		if (fr_machine_build(&r->mc, r->meta, &r->pp, &mo, err) < 0)
