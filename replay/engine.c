@@ -207,34 +207,53 @@ static void on_release(void *arg, uint64_t rec, unsigned order)
 	pfnmap_put(&run->released, rec, order);
 }
 
-/* Policies count events by name, usually with a string literal, on hot
- * paths (spb: several per allocation): a small cache maps the pointer
- * passed to the counter's index; names are compared only on a miss. */
+/* The counter named `name`, added on first use; -1 when out of memory. */
+static int counter_index(struct fr_run *run, const char *name)
+{
+	int i;
+
+	for (i = 0; i < run->npctr; i++)	/* names are kept to 47 characters */
+		if (!strncmp(run->pctr[i].name, name, sizeof(run->pctr[i].name) - 1))
+			return i;
+	struct fr_counter *n = realloc(run->pctr, (size_t)(run->npctr + 1) * sizeof(*n));
+	if (!n)
+		return -1;
+	run->pctr = n;
+	snprintf(n[i].name, sizeof(n[i].name), "%s", name);
+	n[i].v = 0;
+	run->npctr++;
+	return i;
+}
+
+/* Policies count events by name, with a pointer of static storage (the
+ * API's rule), on hot paths (spb: several per allocation).  A cache maps
+ * each pointer to its counter, open addressing from a Fibonacci hash: the
+ * literals lie 8-32 bytes apart in .rodata, so the pointer's low bits alone
+ * made hot names collide, and each collision cost a scan of ~80 names
+ * (4.6% of an spb replay at 1 TiB).  Names are compared only on a miss. */
 static void on_count(void *arg, const char *name, uint64_t delta)
 {
 	struct fr_run *run = arg;
-	struct fr_ctr_cache *c = &run->ctr_cache[((uintptr_t)name >> 3) % FR_CTR_CACHE];
+	size_t h = (size_t)(((uint64_t)(uintptr_t)name * 0x9E3779B97F4A7C15ull) >> (64 - FR_CTR_CACHE_BITS));
 	int i;
 
-	if (c->key == name) {
-		run->pctr[c->idx].v += delta;
-		return;
-	}
-	for (i = 0; i < run->npctr; i++)	/* names are kept to 47 characters */
-		if (!strncmp(run->pctr[i].name, name, sizeof(run->pctr[i].name) - 1))
-			break;
-	if (i == run->npctr) {
-		struct fr_counter *n = realloc(run->pctr, (size_t)(run->npctr + 1) * sizeof(*n));
-		if (!n)
+	for (size_t k = 0; k < FR_CTR_CACHE; k++) {
+		struct fr_ctr_cache *c = &run->ctr_cache[(h + k) & (FR_CTR_CACHE - 1)];
+		if (c->key == name) {
+			run->pctr[c->idx].v += delta;
 			return;
-		run->pctr = n;
-		snprintf(n[i].name, sizeof(n[i].name), "%s", name);
-		n[i].v = 0;
-		run->npctr++;
+		}
+		if (!c->key) {
+			if ((i = counter_index(run, name)) < 0)
+				return;
+			c->key = name;
+			c->idx = i;
+			run->pctr[i].v += delta;
+			return;
+		}
 	}
-	run->pctr[i].v += delta;
-	c->key = name;
-	c->idx = i;
+	if ((i = counter_index(run, name)) >= 0)	/* more pointers than slots */
+		run->pctr[i].v += delta;
 }
 
 /* ---- block lookup by recorded pfn ---- */
@@ -982,6 +1001,10 @@ static inline void prefetch_event(const struct fr_run *run, const struct fr_even
 	if (e->kind != FR_EV_ALLOC && e->kind != FR_EV_FREE && e->kind != FR_EV_FREE_BATCHED)
 		return;
 	pfnmap_prefetch(&run->map, e->pfn);
+	/* alloc_event() deletes every allocated pfn from the released map: at
+	 * 1 TiB with spb, 7% of the replay waited on that miss */
+	if (e->kind == FR_EV_ALLOC && run->released.count)
+		pfnmap_prefetch(&run->released, e->pfn);
 	if (e->pfn < run->m->geo.end_pfn)
 		pw_prefetch(run->m, e->pfn);
 	if (e->pfn < run->fbg.npfn)

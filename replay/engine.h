@@ -43,7 +43,8 @@ struct fr_counter {
 	uint64_t v;
 };
 
-#define FR_CTR_CACHE 64
+#define FR_CTR_CACHE_BITS 8
+#define FR_CTR_CACHE (1u << FR_CTR_CACHE_BITS)
 struct fr_ctr_cache {		/* a name pointer a policy passed -> its counter */
 	const char *key;
 	int idx;
