@@ -61,11 +61,49 @@ static void test_not_a_policy(void **state)
 	assert_non_null(strstr(out, "not a fragreplay policy"));
 }
 
+/* Counters by name: 300 names 8 bytes apart (more than the host's pointer
+ * cache holds) and one name through two pointers, each exact. */
+static void test_counter_names(void **state)
+{
+	char *dir = fr_test_tmpdir(), cmd[8192], res[4200];
+	json_error_t je;
+	(void)state;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -Ireplay tests/policy_counters.c -o %s/counters.so 2>&1", dir);
+	if (fr_test_run(cmd, out, sizeof(out)) != 0)
+		fail_msg("building tests/policy_counters.c failed: %s", out);
+	snprintf(res, sizeof(res), "%s/r.json", dir);
+	snprintf(cmd, sizeof(cmd), "%s/fragreplay replay traces/small-tar -p %s/counters.so -q -o %s 2>&1",
+		 fr_test_builddir(), dir, res);
+	if (fr_test_run(cmd, out, sizeof(out)) != 0)
+		fail_msg("replay with the counting policy failed: %s", out);
+	json_t *j = json_load_file(res, 0, &je);
+	assert_non_null(j);
+	json_t *r0 = json_array_get(json_object_get(j, "runs"), 0);
+	json_t *pc = json_object_get(json_object_get(r0, "counters"), "policy");
+	json_int_t calls = json_integer_value(json_object_get(pc, "calls"));
+	assert_true(calls > 40000);
+	for (int k = 0; k < 300; k++) {
+		char name[8];
+		snprintf(name, sizeof(name), "n%03d", k);
+		if (json_integer_value(json_object_get(pc, name)) != calls * (1 + k % 5))
+			fail_msg("counter %s = %lld, expected %lld", name,
+				 (long long)json_integer_value(json_object_get(pc, name)), (long long)(calls * (1 + k % 5)));
+	}
+	assert_int_equal(json_integer_value(json_object_get(pc, "twin")), 2 * calls);
+	assert_int_equal(json_object_size(pc), 302);
+	json_decref(j);
+	fr_test_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_out_of_tree_policy),
 		cmocka_unit_test(test_not_a_policy),
+		cmocka_unit_test(test_counter_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
