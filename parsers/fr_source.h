@@ -56,7 +56,8 @@ ssize_t fr_source_read(struct fr_source *src, struct fr_event *buf, size_t n,
  * backend's decoding one to three batches ahead of the caller, so decoding
  * overlaps the caller's work on another core.  Reads return the same events,
  * errors and end as without it.  Off mid-stream: the batches already read
- * ahead are returned first.  Costs 6 MiB while on.
+ * ahead are returned first.  Costs 6 MiB while on.  No-op for a trace.dat,
+ * whose decoders already run in child processes (decodes_ahead).
  */
 void fr_source_readahead(struct fr_source *src, int on);
 /* Start again from the first event. -1 if the input cannot be re-read (stdin). */
@@ -78,6 +79,8 @@ struct fr_backend {
 	int (*rewind)(void *priv, struct fr_error *err);
 	uint64_t (*skipped)(void *priv);
 	void (*close)(void *priv);
+	int decodes_ahead;	/* decoding already runs beside the caller (trace.dat's
+				 * forked children): fr_source_readahead() adds no thread */
 };
 
 extern const struct fr_backend fr_backend_tracedat;

@@ -163,7 +163,7 @@ fail:
 
 ssize_t fr_source_read(struct fr_source *src, struct fr_event *buf, size_t n, struct fr_error *err)
 {
-	if (src->ra_on && !src->ra) {
+	if (src->ra_on && !src->ra && !src->be->decodes_ahead) {
 		struct fr_error ignored;
 		/* without a helper thread, read here: slower, not wrong */
 		src->ra = fr_ra_start(src->be, src->priv, &ignored);

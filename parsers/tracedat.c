@@ -1309,4 +1309,5 @@ const struct fr_backend fr_backend_tracedat = {
 	.read = tdat_read,
 	.rewind = tdat_rewind,
 	.close = tdat_close,
+	.decodes_ahead = 1,
 };
