@@ -639,7 +639,7 @@ static void caller_fallback(struct fr_run *run, const struct fr_event *e, struct
 		else if (b != rec)
 			pfnmap_put(&run->map, rec, b);
 		run->ctr[C_CALLER_FALLBACK_PAGES]++;
-		if (i == 0)
+		if (i == 0 && labels)
 			note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
 	}
 }
@@ -682,7 +682,8 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels
 	}
 	if (b != e->pfn)
 		pfnmap_put(&run->map, e->pfn, b);
-	note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
+	if (labels)	/* not even the pageblock's load without --label-agreement */
+		note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
 }
 
 /* ---- metrics ---- */
@@ -1007,7 +1008,7 @@ static inline void prefetch_event(const struct fr_run *run, const struct fr_even
 		pfnmap_prefetch(&run->released, e->pfn);
 	if (e->pfn < run->m->geo.end_pfn)
 		pw_prefetch(run->m, e->pfn);
-	if (e->pfn < run->fbg.npfn)
+	if (run->fbg.live && e->pfn < run->fbg.npfn)	/* a policy that never refuses has none */
 		__builtin_prefetch(fbg_cover_word(&run->fbg, e->pfn));
 }
 

@@ -44,7 +44,7 @@ struct fbg_pool {		/* the groups of one order */
 struct fbgroups {
 	uint64_t *cover;	/* bit pfn >> FBG_REGION: a live group may cover pfn */
 	uint64_t npfn;		/* recorded pfns below this may be grouped */
-	uint64_t live;		/* groups live (tests, not the hot path) */
+	uint64_t live;		/* groups live: none (vanilla, always) skips the bitmap */
 	struct fbg_pool pool[FBG_MAX_ORDER + 1];
 };
 
@@ -86,7 +86,7 @@ static inline uint32_t *fbg_pieces(const struct fbgroups *g, uint32_t gid)
 /* Whether a live group may cover pfn (its bit is shared with 7 neighbours). */
 static inline int fbg_covered(const struct fbgroups *g, uint64_t pfn)
 {
-	return pfn < g->npfn && ((g->cover[pfn >> (FBG_REGION + 6)] >> ((pfn >> FBG_REGION) & 63)) & 1);
+	return g->live && pfn < g->npfn && ((g->cover[pfn >> (FBG_REGION + 6)] >> ((pfn >> FBG_REGION) & 63)) & 1);
 }
 
 static inline const void *fbg_cover_word(const struct fbgroups *g, uint64_t pfn)
