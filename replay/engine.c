@@ -539,6 +539,14 @@ static void note_label(struct fr_run *run, int on, uint8_t label)
 	run->labels[run->nlabels++] = label;
 }
 
+/* The label of the pageblock block b was placed in; the pageblock is not
+ * even loaded without --label-agreement (a miss per placement at scale). */
+static void note_block_label(struct fr_run *run, int on, uint64_t b)
+{
+	if (on)
+		note_label(run, on, run->m->pb[b >> run->m->geo.pageblock_order].label);
+}
+
 /* Commit block b the policy returned for the allocation recorded at rec
  * (the caller maps rec to b). */
 static int place(struct fr_run *run, uint64_t rec, uint64_t b, unsigned order, int mt)
@@ -607,7 +615,6 @@ static uint32_t fallback_group(struct fr_run *run, uint64_t rec, unsigned order)
 
 static void caller_fallback(struct fr_run *run, const struct fr_event *e, struct frp_request *rq, int labels)
 {
-	struct fr_model *m = run->m;
 	uint64_t n = 1ull << e->order;
 	uint32_t gid = fallback_group(run, e->pfn, e->order);
 	uint32_t *pc = gid != FBG_NONE ? fbg_pieces(&run->fbg, gid) : NULL;
@@ -639,8 +646,8 @@ static void caller_fallback(struct fr_run *run, const struct fr_event *e, struct
 		else if (b != rec)
 			pfnmap_put(&run->map, rec, b);
 		run->ctr[C_CALLER_FALLBACK_PAGES]++;
-		if (i == 0 && labels)
-			note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
+		if (i == 0)
+			note_block_label(run, labels, b);
 	}
 }
 
@@ -682,8 +689,7 @@ static void alloc_event(struct fr_run *run, const struct fr_event *e, int labels
 	}
 	if (b != e->pfn)
 		pfnmap_put(&run->map, e->pfn, b);
-	if (labels)	/* not even the pageblock's load without --label-agreement */
-		note_label(run, labels, m->pb[b >> m->geo.pageblock_order].label);
+	note_block_label(run, labels, b);
 }
 
 /* ---- metrics ---- */
