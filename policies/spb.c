@@ -245,6 +245,7 @@ struct ctx {			/* one allocation attempt */
 
 struct spb {
 	struct upstream up;	/* zones, lowmem_reserve, highatomic reserve */
+	uint64_t *c_pcp_alloc;	/* slot of the counter of every per-CPU allocation (upstream_count()) */
 	struct frp_model *m;	/* copies of up.m, up.ops, up.g, up.pbo, up.maxo, up.nzones: shorter to write */
 	const struct frp_model_ops *ops;
 	const struct frp_geometry *g;
@@ -1641,7 +1642,7 @@ static uint64_t try_zone(struct spb *S, struct ctx *c, int flags)
 	if (S->pcp_on && upstream_pcp_allowed_order(S->pbo, c->order) && c->mt < FRP_MT_PCPTYPES) {
 		page = rmqueue_pcplist(S, c, flags);
 		if (page != FRP_NONE) {
-			CNT(S, "pcp_alloc", 1);
+			upstream_count(&S->up, &S->c_pcp_alloc, "pcp_alloc", 1);
 			return page;
 		}
 		if (c->opt_refused)

@@ -18,6 +18,7 @@
 #ifndef FRAGREPLAY_UPSTREAM_H
 #define FRAGREPLAY_UPSTREAM_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,7 +51,13 @@ struct upstream {
 	int dma32, normal;		/* zone indices, -1 when absent */
 	uint64_t lowmem_reserve[UPSTREAM_MAX_ZONES][UPSTREAM_MAX_ZONES]; /* zone->lowmem_reserve[] */
 	uint64_t reserved_highatomic[UPSTREAM_MAX_ZONES]; /* zone->nr_reserved_highatomic */
+	const struct frp_zone *zn[UPSTREAM_MAX_ZONES];	/* ops->zone(), which never changes */
+	int has_free_orders, has_counter;	/* the host has ops->zone_free_orders, ops->counter */
 };
+
+/* Does the host's ops table reach member `f`? (API 1 is append-only) */
+#define UPSTREAM_HAS_OP(ops, f) \
+	((ops)->size >= offsetof(struct frp_model_ops, f) + sizeof((ops)->f) && (ops)->f)
 
 /* struct per_cpu_pages, the part upstream has; a policy may embed it in a
  * larger struct of its own. */
@@ -101,8 +108,12 @@ static inline void upstream_init(struct upstream *u, struct frp_model *m, const 
 	u->maxo = u->g->max_order;
 	u->nzones = u->g->nr_zones;
 	u->dma32 = u->normal = -1;
+	u->has_free_orders = UPSTREAM_HAS_OP(ops, zone_free_orders);
+	u->has_counter = UPSTREAM_HAS_OP(ops, counter);
 	for (unsigned z = 0; z < u->nzones; z++) {
 		const char *n = ops->zone(m, z)->name;
+		if (z < UPSTREAM_MAX_ZONES)
+			u->zn[z] = ops->zone(m, z);
 		if (!strcmp(n, "DMA32"))
 			u->dma32 = (int)z;
 		if (!strcmp(n, "Normal"))
@@ -140,6 +151,23 @@ static inline int upstream_alloc_highatomic(unsigned order, uint64_t gfp)
 	       (gfp & FRP_GFP_HIGH);
 }
 
+/* __zone_watermark_ok()'s "at least one suitable page is free" loop, for
+ * a host without ops->zone_free_orders. */
+static __attribute__((noinline, unused)) int upstream_zone_has_free_block(const struct upstream *u, unsigned z,
+									  unsigned order, int flags)
+{
+	for (unsigned o = order; o <= u->maxo; o++) {
+		if (!u->ops->zone_nr_free(u->m, z, o))
+			continue;
+		for (int mt = 0; mt < FRP_MT_PCPTYPES; mt++)
+			if (u->ops->zone_list_count(u->m, z, o, mt))
+				return 1;
+		if ((flags & ALLOC_HIGHATOMIC) && u->ops->zone_list_count(u->m, z, o, FRP_MT_HIGHATOMIC))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * __zone_watermark_ok() with wmark_pages(zone, alloc_flags & ALLOC_WMARK_MASK)
  * (the low or the min mark) plus lowmem_reserve[highest]; the highatomic
@@ -150,7 +178,7 @@ static inline int upstream_alloc_highatomic(unsigned order, uint64_t gfp)
 static inline int upstream_zone_watermark_ok(const struct upstream *u, unsigned z, unsigned order,
 					     unsigned highest, int flags)
 {
-	const struct frp_zone *zn = u->ops->zone(u->m, z);
+	const struct frp_zone *zn = z < UPSTREAM_MAX_ZONES ? u->zn[z] : u->ops->zone(u->m, z);
 	uint64_t free, mark;
 
 	if (flags & ALLOC_NO_WATERMARKS)
@@ -164,16 +192,32 @@ static inline int upstream_zone_watermark_ok(const struct upstream *u, unsigned 
 		return 0;
 	if (!order)
 		return 1;
-	for (unsigned o = order; o <= u->maxo; o++) {
-		if (!u->ops->zone_nr_free(u->m, z, o))
-			continue;
-		for (int mt = 0; mt < FRP_MT_PCPTYPES; mt++)
-			if (u->ops->zone_list_count(u->m, z, o, mt))
-				return 1;
-		if ((flags & ALLOC_HIGHATOMIC) && u->ops->zone_list_count(u->m, z, o, FRP_MT_HIGHATOMIC))
-			return 1;
+	if (u->has_free_orders) {
+		/* the loop below in one call: bit mt * 16 + o of each non-empty
+		 * list (a non-empty list implies free_area[o].nr_free != 0) */
+		uint64_t orders = (0xffffull << order) & 0xffff, want = orders * 0x100010001ull; /* mt 0-2 */
+		if (flags & ALLOC_HIGHATOMIC)
+			want |= orders << (16 * FRP_MT_HIGHATOMIC);
+		return (u->ops->zone_free_orders(u->m, z) & want) != 0;
 	}
-	return 0;
+	return upstream_zone_has_free_block(u, z, order, flags);
+}
+
+/*
+ * A counter on a hot path: its slot is looked up on first use (so it is
+ * reported from its first event on, as with ops->count()), then added to
+ * directly.  *slot must start NULL; with a host older than ops->counter
+ * this is ops->count().
+ */
+static inline void upstream_count(const struct upstream *u, uint64_t **slot, const char *name, uint64_t d)
+{
+	if (!u->has_counter) {
+		u->ops->count(u->m, name, d);
+		return;
+	}
+	if (!*slot)
+		*slot = u->ops->counter(u->m, name);
+	**slot += d;
 }
 
 /* fallbacks[]: the i-th (0 or 1) type a `mt` request falls back to */

@@ -40,6 +40,8 @@ struct van {
 	int use_pcp, nofragment, highatomic, claim;
 	unsigned nzones;
 	struct upstream_pcp *pcp;	/* [cpu][zone] */
+	/* slots of the counters that count every allocation or free (upstream_count()) */
+	uint64_t *c_pcp_alloc, *c_pcp_refill, *c_pcp_drained;
 };
 
 static const struct frp_param params[] = {
@@ -197,6 +199,26 @@ static struct upstream_pcp *pcpof(struct van *v, unsigned cpu, unsigned z)
 	return &v->pcp[(size_t)cpu * v->nzones + z];
 }
 
+/* rmqueue_bulk() into an empty list, then the pop.  Out of line (as the
+ * buddy path below): the pop that hits, nearly every call, then needs no
+ * registers saved. */
+static __attribute__((noinline)) uint64_t pcp_refill(struct van *v, const struct frp_request *rq, unsigned z,
+						     int flags, struct upstream_pcp *p, unsigned pindex)
+{
+	unsigned batch = upstream_nr_pcp_alloc(p, rq->order);
+	int mode = MODE_NORMAL;
+
+	upstream_count(&v->up, &v->c_pcp_refill, "pcp_refill", 1);
+	for (unsigned i = 0; i < batch; i++) {
+		uint64_t b = rmqueue(v, z, rq->order, rq->mt, flags, &mode);
+		if (b == FRP_NONE)
+			break;
+		v->ops->pcp_push(v->m, rq->cpu, z, pindex, b, rq->order, 1);
+		p->count += 1ull << rq->order;
+	}
+	return v->ops->pcp_pop(v->m, rq->cpu, z, pindex, 0);
+}
+
 static uint64_t rmqueue_pcplist(struct van *v, const struct frp_request *rq, unsigned z, int flags)
 {
 	unsigned pindex = upstream_order_to_pindex(rq->mt, rq->order);
@@ -207,25 +229,15 @@ static uint64_t rmqueue_pcplist(struct van *v, const struct frp_request *rq, uns
 	/* pop first: a pop of an empty list changes nothing, and most pops
 	 * find a page, so asking for the list's length first costs a call */
 	page = v->ops->pcp_pop(v->m, rq->cpu, z, pindex, 0);
-	if (page == FRP_NONE) {
-		unsigned batch = upstream_nr_pcp_alloc(p, rq->order);
-		int mode = MODE_NORMAL;
-		v->ops->count(v->m, "pcp_refill", 1);
-		for (unsigned i = 0; i < batch; i++) {
-			uint64_t b = rmqueue(v, z, rq->order, rq->mt, flags, &mode);
-			if (b == FRP_NONE)
-				break;
-			v->ops->pcp_push(v->m, rq->cpu, z, pindex, b, rq->order, 1);
-			p->count += 1ull << rq->order;
-		}
-		page = v->ops->pcp_pop(v->m, rq->cpu, z, pindex, 0);
-	}
+	if (page == FRP_NONE)
+		page = pcp_refill(v, rq, z, flags, p, pindex);
 	if (page != FRP_NONE)
 		p->count -= 1ull << rq->order;
 	return page;
 }
 
-static uint64_t rmqueue_buddy(struct van *v, const struct frp_request *rq, unsigned z, int flags)
+static __attribute__((noinline)) uint64_t rmqueue_buddy(struct van *v, const struct frp_request *rq, unsigned z,
+							 int flags)
 {
 	int mode = MODE_NORMAL;
 	uint64_t page = FRP_NONE;
@@ -252,7 +264,7 @@ static uint64_t try_zone(struct van *v, const struct frp_request *rq, unsigned z
 	if (v->use_pcp && upstream_pcp_allowed_order(v->up.pbo, rq->order) && rq->mt < FRP_MT_PCPTYPES) {
 		page = rmqueue_pcplist(v, rq, z, flags);
 		if (page != FRP_NONE) {
-			v->ops->count(v->m, "pcp_alloc", 1);
+			upstream_count(&v->up, &v->c_pcp_alloc, "pcp_alloc", 1);
 			return page;
 		}
 	}
@@ -262,38 +274,70 @@ static uint64_t try_zone(struct van *v, const struct frp_request *rq, unsigned z
 	return page;
 }
 
-/* get_page_from_freelist() passes, then the simplified slowpath */
-static uint64_t van_alloc(void *self, const struct frp_request *rq)
+/* One get_page_from_freelist() walk of the zonelist, from the highest
+ * allowed zone down; the zone that gave the page in *zone. */
+static inline __attribute__((always_inline)) uint64_t freelist_walk(struct van *v, const struct frp_request *rq,
+								    unsigned highest, int flags, unsigned *zone)
 {
-	struct van *v = self;
-	unsigned highest = rq->zone < v->nzones ? rq->zone : v->nzones - 1;
-	int nofrag = v->nofragment && upstream_alloc_flags_nofragment(&v->up, highest);
-	int atomic_hi = v->highatomic && upstream_alloc_highatomic(rq->order, rq->gfp);
-	/* the fast path checks the low mark (ALLOC_WMARK_LOW, as upstream); the
-	 * simplified slowpath pass none (spb's slowpath checks the min mark) */
-	const int passes[3] = {
-		ALLOC_WMARK_LOW | (nofrag ? ALLOC_NOFRAGMENT : 0),	/* fast path */
-		ALLOC_WMARK_LOW,	/* NOFRAGMENT dropped, whole zonelist again */
-		ALLOC_NO_WATERMARKS | (atomic_hi ? ALLOC_HIGHATOMIC : 0), /* "slowpath" */
-	};
-
-	for (int pass = nofrag ? 0 : 1; pass < 3; pass++) {
-		for (int z = (int)highest; z >= 0; z--) {
-			if (!upstream_zone_watermark_ok(&v->up, (unsigned)z, rq->order, highest, passes[pass]))
-				continue;
-			uint64_t page = try_zone(v, rq, (unsigned)z, passes[pass]);
-			if (page != FRP_NONE) {
-				if (z != (int)highest)
-					v->ops->count(v->m, "zone_fallback", 1);
-				if (pass == 1 && nofrag)
-					v->ops->count(v->m, "nofragment_dropped", 1);
-				if (pass == 2)
-					v->ops->count(v->m, "slowpath", 1);
-				return page;
-			}
+	for (int z = (int)highest; z >= 0; z--) {
+		if (!upstream_zone_watermark_ok(&v->up, (unsigned)z, rq->order, highest, flags))
+			continue;
+		uint64_t page = try_zone(v, rq, (unsigned)z, flags);
+		if (page != FRP_NONE) {
+			*zone = (unsigned)z;
+			return page;
 		}
 	}
 	return FRP_NONE;
+}
+
+static void count_zone_fallback(struct van *v, unsigned zone, unsigned highest)
+{
+	if (zone != highest)
+		v->ops->count(v->m, "zone_fallback", 1);
+}
+
+/* The walks after the first failed: NOFRAGMENT dropped (when the first
+ * had it), then the simplified slowpath (ALLOC_NO_WATERMARKS, spb's
+ * checks the min mark), with ALLOC_HIGHATOMIC for high-order atomic
+ * requests.  Out of line: the first walk nearly always succeeds. */
+static __attribute__((noinline)) uint64_t alloc_retry(struct van *v, const struct frp_request *rq, unsigned highest,
+						      int nofrag)
+{
+	int atomic_hi = v->highatomic && upstream_alloc_highatomic(rq->order, rq->gfp);
+	unsigned z;
+	uint64_t page;
+
+	if (nofrag) {
+		page = freelist_walk(v, rq, highest, ALLOC_WMARK_LOW, &z);
+		if (page != FRP_NONE) {
+			count_zone_fallback(v, z, highest);
+			v->ops->count(v->m, "nofragment_dropped", 1);
+			return page;
+		}
+	}
+	page = freelist_walk(v, rq, highest, ALLOC_NO_WATERMARKS | (atomic_hi ? ALLOC_HIGHATOMIC : 0), &z);
+	if (page != FRP_NONE) {
+		count_zone_fallback(v, z, highest);
+		v->ops->count(v->m, "slowpath", 1);
+	}
+	return page;
+}
+
+/* get_page_from_freelist(): the fast path checks the low mark
+ * (ALLOC_WMARK_LOW, as upstream), with ALLOC_NOFRAGMENT where
+ * alloc_flags_nofragment() sets it; then alloc_retry(). */
+static uint64_t van_alloc(void *self, const struct frp_request *rq)
+{
+	struct van *v = self;
+	unsigned highest = rq->zone < v->nzones ? rq->zone : v->nzones - 1, z;
+	int nofrag = v->nofragment && upstream_alloc_flags_nofragment(&v->up, highest);
+	uint64_t page = freelist_walk(v, rq, highest, ALLOC_WMARK_LOW | (nofrag ? ALLOC_NOFRAGMENT : 0), &z);
+
+	if (page == FRP_NONE)
+		return alloc_retry(v, rq, highest, nofrag);
+	count_zone_fallback(v, z, highest);
+	return page;
 }
 
 /* free_pcppages_bulk(): drain `count` pages, starting with list `pindex`, from the tail */
@@ -305,7 +349,7 @@ static void pcp_drain(struct van *v, unsigned cpu, unsigned z, unsigned pindex, 
 
 	while ((page = upstream_pcp_drain_next(&v->up, p, cpu, z, &pindex, &count, &order)) != FRP_NONE) {
 		v->ops->free_block(v->m, page, order);
-		v->ops->count(v->m, "pcp_drained_pages", 1ull << order);
+		upstream_count(&v->up, &v->c_pcp_drained, "pcp_drained_pages", 1ull << order);
 	}
 }
 

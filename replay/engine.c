@@ -207,22 +207,34 @@ static void on_release(void *arg, uint64_t rec, unsigned order)
 	pfnmap_put(&run->released, rec, order);
 }
 
-/* The counter named `name`, added on first use; -1 when out of memory. */
-static int counter_index(struct fr_run *run, const char *name)
+/* The value of the counter named `name`, added on first use; NULL when
+ * out of memory.  Values live in chunks that never move, so a policy may
+ * keep the pointer (frp_model_ops.counter); names are kept to 47
+ * characters. */
+static uint64_t *counter_slot(struct fr_run *run, const char *name)
 {
 	int i;
 
-	for (i = 0; i < run->npctr; i++)	/* names are kept to 47 characters */
+	for (i = 0; i < run->npctr; i++)
 		if (!strncmp(run->pctr[i].name, name, sizeof(run->pctr[i].name) - 1))
-			return i;
-	struct fr_counter *n = realloc(run->pctr, (size_t)(run->npctr + 1) * sizeof(*n));
+			return run->pctr[i].v;
+	if (i / FR_CTR_CHUNK == run->nctr_chunks) {
+		uint64_t **c = realloc(run->ctr_vals, (size_t)(run->nctr_chunks + 1) * sizeof(*c));
+		if (!c)
+			return NULL;
+		run->ctr_vals = c;
+		if (!(c[run->nctr_chunks] = calloc(FR_CTR_CHUNK, sizeof(**c))))
+			return NULL;
+		run->nctr_chunks++;
+	}
+	struct fr_counter *n = realloc(run->pctr, (size_t)(i + 1) * sizeof(*n));
 	if (!n)
-		return -1;
+		return NULL;
 	run->pctr = n;
 	snprintf(n[i].name, sizeof(n[i].name), "%s", name);
-	n[i].v = 0;
+	n[i].v = &run->ctr_vals[i / FR_CTR_CHUNK][i % FR_CTR_CHUNK];
 	run->npctr++;
-	return i;
+	return n[i].v;
 }
 
 /* Policies count events by name, with a pointer of static storage (the
@@ -230,30 +242,40 @@ static int counter_index(struct fr_run *run, const char *name)
  * each pointer to its counter, open addressing from a Fibonacci hash: the
  * literals lie 8-32 bytes apart in .rodata, so the pointer's low bits alone
  * made hot names collide, and each collision cost a scan of ~80 names
- * (4.6% of an spb replay at 1 TiB).  Names are compared only on a miss. */
-static void on_count(void *arg, const char *name, uint64_t delta)
+ * (4.6% of an spb replay at 1 TiB).  Names are compared only on a miss.
+ * The hottest counters skip all this: the policy holds their slots
+ * (on_counter). */
+static uint64_t *counter_find(struct fr_run *run, const char *name)
 {
-	struct fr_run *run = arg;
 	size_t h = (size_t)(((uint64_t)(uintptr_t)name * 0x9E3779B97F4A7C15ull) >> (64 - FR_CTR_CACHE_BITS));
-	int i;
+	uint64_t *v;
 
 	for (size_t k = 0; k < FR_CTR_CACHE; k++) {
 		struct fr_ctr_cache *c = &run->ctr_cache[(h + k) & (FR_CTR_CACHE - 1)];
-		if (c->key == name) {
-			run->pctr[c->idx].v += delta;
-			return;
-		}
+		if (c->key == name)
+			return c->v;
 		if (!c->key) {
-			if ((i = counter_index(run, name)) < 0)
-				return;
-			c->key = name;
-			c->idx = i;
-			run->pctr[i].v += delta;
-			return;
+			if ((v = counter_slot(run, name))) {
+				c->key = name;
+				c->v = v;
+			}
+			return v;
 		}
 	}
-	if ((i = counter_index(run, name)) >= 0)	/* more pointers than slots */
-		run->pctr[i].v += delta;
+	return counter_slot(run, name);	/* more pointers than slots */
+}
+
+static void on_count(void *arg, const char *name, uint64_t delta)
+{
+	uint64_t *v = counter_find(arg, name);
+
+	if (v)
+		*v += delta;
+}
+
+static uint64_t *on_counter(void *arg, const char *name)
+{
+	return counter_find(arg, name);
 }
 
 /* ---- block lookup by recorded pfn ---- */
@@ -937,6 +959,7 @@ static int run_init(struct fr_replay *r, struct fr_run *run, const char *spec, i
 	run->m->on_move = on_move;
 	run->m->on_release = on_release;
 	run->m->on_count = on_count;
+	run->m->on_counter = on_counter;
 	run->m->cb_arg = run;
 	run->gigantic_min = UINT64_MAX;
 	for (unsigned zc = 0; zc < NR_ZC; zc++)
@@ -1227,6 +1250,9 @@ void fr_replay_free(struct fr_replay *r)
 		pfnmap_free(&run->released);
 		fbg_free(&run->fbg);
 		free(run->pctr);
+		for (int c = 0; c < run->nctr_chunks; c++)
+			free(run->ctr_vals[c]);
+		free(run->ctr_vals);
 		free(run->tl);
 		free(run->labels);
 	}

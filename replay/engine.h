@@ -40,14 +40,15 @@ struct fr_sample {
 
 struct fr_counter {
 	char name[48];
-	uint64_t v;
+	uint64_t *v;		/* in fr_run.ctr_vals: policies may hold it (frp_model_ops.counter) */
 };
+#define FR_CTR_CHUNK 64		/* counter values per fr_run.ctr_vals chunk */
 
 #define FR_CTR_CACHE_BITS 8
 #define FR_CTR_CACHE (1u << FR_CTR_CACHE_BITS)
 struct fr_ctr_cache {		/* a name pointer a policy passed -> its counter */
 	const char *key;
-	int idx;
+	uint64_t *v;
 };
 
 enum {
@@ -68,6 +69,8 @@ struct fr_run {
 	uint64_t ctr[NR_ENGINE_COUNTERS];
 	struct fr_counter *pctr; /* the policy's own counters */
 	int npctr;
+	uint64_t **ctr_vals;	/* their values, chunks of FR_CTR_CHUNK that never move */
+	int nctr_chunks;
 	struct fr_ctr_cache ctr_cache[FR_CTR_CACHE];
 	struct fr_sample *tl;
 	size_t ntl, captl;

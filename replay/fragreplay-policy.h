@@ -200,6 +200,13 @@ struct frp_model_ops {
 	 * (mt * 16 + order) is set when free_area[order].free_list[mt] holds a
 	 * chunk, for mt < 4 (UNMOVABLE, MOVABLE, RECLAIMABLE, HIGHATOMIC). */
 	uint64_t (*spb_free_orders)(struct frp_model *m, uint64_t spb);
+	/* The same for a zone's emulated zone-wide lists (zone_list_count != 0):
+	 * the high-order part of __zone_watermark_ok() in one call. */
+	uint64_t (*zone_free_orders)(struct frp_model *m, unsigned zone);
+	/* The value of counter `counter` (named and stored as for count()), for
+	 * hot paths: the policy adds to *slot itself.  The slot is valid until
+	 * fini; the counter is reported from this call on, even at 0. */
+	uint64_t *(*counter)(struct frp_model *m, const char *counter);
 };
 
 /* An allocation request, from one traced mm_page_alloc. */

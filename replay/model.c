@@ -222,7 +222,8 @@ static void list_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, i
 	pw_set(m, pfn, w);
 	if (!s->cnt[order][mt]++ && mt < 4)
 		s->free_mask |= 1ull << (mt * 16 + order);
-	m->zone[s->info.zone].zq_cnt[order][mt]++;
+	if (!m->zone[s->info.zone].zq_cnt[order][mt]++ && mt < 4)
+		m->zone[s->info.zone].free_mask |= 1ull << (mt * 16 + order);
 	if (tail)
 		zq_back(m, si, order, mt);
 	else
@@ -250,7 +251,8 @@ static void list_del(struct fr_model *m, uint64_t pfn)
 		s->tail[order][mt] = p;
 	if (!--s->cnt[order][mt] && mt < 4)
 		s->free_mask &= ~(1ull << (mt * 16 + order));
-	m->zone[s->info.zone].zq_cnt[order][mt]--;
+	if (!--m->zone[s->info.zone].zq_cnt[order][mt] && mt < 4)
+		m->zone[s->info.zone].free_mask &= ~(1ull << (mt * 16 + order));
 	if (!s->cnt[order][mt])
 		zq_remove(m, si, order, mt);
 	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
@@ -489,19 +491,25 @@ static inline void content_add_pb(struct fr_model *m, struct m_pb *pb, int mt, i
 	}
 }
 
-static void content_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, int sign)
+/* A block of several pageblocks, one at a time (out of line, so that the
+ * common case below needs no registers saved: 42 -> 24 instructions a call). */
+static __attribute__((noinline)) void content_add_blocks(struct fr_model *m, uint64_t pfn, unsigned order, int mt,
+							  int sign)
 {
-	unsigned pbo = m->geo.pageblock_order;
-	uint64_t pages = 1ull << order, step = order < pbo ? pages : 1ull << pbo;
+	uint64_t step = 1ull << m->geo.pageblock_order;
 
-	/* Every allocation and free comes here, nearly all of them within one
-	 * pageblock: no loop for those. */
-	if (order <= pbo) {
-		content_add_pb(m, pbof(m, pfn), mt, sign * (int64_t)pages);
-		return;
-	}
-	for (uint64_t p = pfn; p < pfn + pages; p += step)
+	for (uint64_t p = pfn; p < pfn + (1ull << order); p += step)
 		content_add_pb(m, pbof(m, p), mt, sign * (int64_t)step);
+}
+
+/* Every allocation and free comes here, nearly all of them within one
+ * pageblock: no loop for those. */
+static inline void content_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, int sign)
+{
+	if (order <= m->geo.pageblock_order)
+		content_add_pb(m, pbof(m, pfn), mt, sign * (int64_t)(1ull << order));
+	else
+		content_add_blocks(m, pfn, order, mt, sign);
 }
 
 void model_commit_alloc(struct fr_model *m, uint64_t pfn, unsigned order, int mt, uint64_t rec_pfn)
@@ -841,6 +849,21 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 	if (listed != free_heads)
 		VIOL("%llu free chunks in the page array, %llu on lists", (unsigned long long)free_heads,
 		     (unsigned long long)listed);
+	/* 2b. the zone counts and masks are the sums of their SPBs' */
+	for (unsigned z = 0; z < m->geo.nr_zones; z++)
+		for (unsigned o = 0; o < M_NORD; o++)
+			for (int mt = 0; mt < M_NMT; mt++) {
+				uint64_t n = 0;
+				for (uint64_t si = 0; si < m->geo.nr_spbs; si++)
+					if (m->spb[si].info.zone == z)
+						n += m->spb[si].cnt[o][mt];
+				if (n != m->zone[z].zq_cnt[o][mt])
+					VIOL("zone %u order %u mt %d: zone count %llu, its SPBs' lists hold %llu", z, o, mt,
+					     (unsigned long long)m->zone[z].zq_cnt[o][mt], (unsigned long long)n);
+				if (mt < 4 && !!(m->zone[z].free_mask & (1ull << (mt * 16 + o))) != !!n)
+					VIOL("zone %u order %u mt %d: free_mask disagrees with the list count %llu", z, o,
+					     mt, (unsigned long long)n);
+			}
 	/* 3. pageblock counters */
 	for (uint64_t b = 0; b < m->geo.nr_pageblocks; b++) {
 		if (m->pb[b].nfree != pbfree[b])

@@ -98,6 +98,7 @@ struct m_zone {
 	uint64_t free_pages;
 	uint32_t zq_head[M_NORD][M_NMT], zq_tail[M_NORD][M_NMT];
 	uint64_t zq_cnt[M_NORD][M_NMT];
+	uint64_t free_mask;	/* bit mt * 16 + order: zq_cnt[order][mt] != 0, for mt < 4 */
 };
 
 struct fr_model;
@@ -105,6 +106,8 @@ typedef void (*m_move_cb)(void *arg, uint64_t rec_pfn, uint64_t from, uint64_t t
 /* model_release_alloc(): the allocation recorded at rec_pfn is gone early */
 typedef void (*m_release_cb)(void *arg, uint64_t rec_pfn, unsigned order);
 typedef void (*m_count_cb)(void *arg, const char *counter, uint64_t delta);
+/* the slot of a counter (frp_model_ops.counter); NULL: none (the model's sink is used) */
+typedef uint64_t *(*m_counter_cb)(void *arg, const char *counter);
 
 struct fr_model {
 	struct frp_geometry geo;
@@ -122,6 +125,8 @@ struct fr_model {
 	m_move_cb on_move;
 	m_release_cb on_release;	/* unset: on_move(rec -> rec), "no map entry" */
 	m_count_cb on_count;
+	m_counter_cb on_counter;
+	uint64_t ctr_sink;	/* counter slot of a model without on_counter: counts are dropped */
 	void *cb_arg;
 };
 

@@ -111,9 +111,25 @@ static struct m_deque *pcpq(struct fr_model *m, unsigned cpu, unsigned zone, uns
 	return &m->pcp[((size_t)cpu * m->geo.nr_zones + zone) * M_NPCP + pindex];
 }
 
-static int pindex_mt(unsigned pindex)
+/* the list type of order_to_pindex()'s pindex: order * 3 + mt below 12, then THP unmovable, movable */
+static const uint8_t pindex_mt[M_NPCP] = { 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2,
+					   FRP_MT_UNMOVABLE, FRP_MT_MOVABLE };
+
+/* Double a full ring (out of line: the push that calls it stays short,
+ * with no registers to save; ~1 push in 10^4 grows a ring). */
+static __attribute__((noinline)) void pcp_grow(struct m_deque *q)
 {
-	return pindex < 12 ? (int)(pindex % 3) : pindex == 13 ? FRP_MT_MOVABLE : FRP_MT_UNMOVABLE;
+	uint32_t ncap = q->cap ? q->cap * 2 : 64;
+	uint64_t *v = malloc(ncap * sizeof(*v));
+
+	if (!v)
+		abort();	/* out of memory in the model: nothing sensible to continue with */
+	for (uint32_t i = 0; i < q->len; i++)
+		v[i] = q->v[(q->head + i) & (q->cap - 1)];
+	free(q->v);
+	q->v = v;
+	q->head = 0;
+	q->cap = ncap;
 }
 
 /*
@@ -132,18 +148,8 @@ static void op_pcp_push(struct frp_model *m, unsigned cpu, unsigned zone, unsign
 	if (cpu >= fm->geo.nr_cpus || zone >= fm->geo.nr_zones || pindex >= M_NPCP)
 		return;
 	q = pcpq(fm, cpu, zone, pindex);
-	if (q->len == q->cap) {
-		uint32_t ncap = q->cap ? q->cap * 2 : 64;
-		uint64_t *v = malloc(ncap * sizeof(*v));
-		if (!v)
-			abort();	/* out of memory in the model: nothing sensible to continue with */
-		for (uint32_t i = 0; i < q->len; i++)
-			v[i] = q->v[(q->head + i) & (q->cap - 1)];
-		free(q->v);
-		q->v = v;
-		q->head = 0;
-		q->cap = ncap;
-	}
+	if (q->len == q->cap)
+		pcp_grow(q);
 	if (at_tail) {
 		q->v[(q->head + q->len) & (q->cap - 1)] = pfn;
 	} else {
@@ -151,7 +157,7 @@ static void op_pcp_push(struct frp_model *m, unsigned cpu, unsigned zone, unsign
 		q->v[q->head] = pfn;
 	}
 	q->len++;
-	pw_set(fm, pfn, (uint64_t)order | ((uint64_t)PW_PCP << 4) | ((uint64_t)pindex_mt(pindex) << 7));
+	pw_set(fm, pfn, (uint64_t)order | ((uint64_t)PW_PCP << 4) | ((uint64_t)pindex_mt[pindex] << 7));
 	fm->pcp_pages_total += 1ull << order;
 }
 
@@ -246,6 +252,18 @@ static void op_count(struct frp_model *m, const char *counter, uint64_t delta)
 		M(m)->on_count(M(m)->cb_arg, counter, delta);
 }
 
+static uint64_t op_zone_free_orders(struct frp_model *m, unsigned zone)
+{
+	return zone < M(m)->geo.nr_zones ? M(m)->zone[zone].free_mask : 0;
+}
+
+static uint64_t *op_counter(struct frp_model *m, const char *counter)
+{
+	uint64_t *slot = M(m)->on_counter ? M(m)->on_counter(M(m)->cb_arg, counter) : NULL;
+
+	return slot ? slot : &M(m)->ctr_sink;
+}
+
 static const struct frp_model_ops ops = {
 	.api_version = FRP_API_VERSION,
 	.size = sizeof(struct frp_model_ops),
@@ -284,6 +302,8 @@ static const struct frp_model_ops ops = {
 	.count = op_count,
 	.release_alloc = op_release_alloc,
 	.spb_free_orders = op_spb_free_orders,
+	.zone_free_orders = op_zone_free_orders,
+	.counter = op_counter,
 };
 
 const struct frp_model_ops *model_ops(void)

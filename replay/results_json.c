@@ -273,7 +273,7 @@ static json_t *run_json(struct fr_replay *r, struct fr_run *run)
 	{
 		json_t *pc = json_object();
 		for (int i = 0; i < run->npctr; i++)
-			json_object_set_new(pc, run->pctr[i].name, JI(run->pctr[i].v));
+			json_object_set_new(pc, run->pctr[i].name, JI(*run->pctr[i].v));
 		json_object_set_new(ctr, "policy", pc);
 	}
 	json_object_set_new(j, "counters", ctr);

@@ -32,6 +32,17 @@ static void counter_cb(void *arg, const char *name, uint64_t d)
 
 static struct { char n[16][48]; uint64_t v[16]; int k; } ctrs;
 
+/* ops->counter: a slot in the same table (NULL when full: the model's sink) */
+static uint64_t *counter_slot_cb(void *arg, const char *name)
+{
+	struct { char n[16][48]; uint64_t v[16]; int k; } *t = arg;
+	counter_cb(arg, name, 0);
+	for (int i = 0; i < t->k; i++)
+		if (!strcmp(t->n[i], name))
+			return &t->v[i];
+	return NULL;
+}
+
 static uint64_t ctr(const char *name)
 {
 	for (int i = 0; i < ctrs.k; i++)
@@ -66,6 +77,7 @@ static void build(struct fix *f, uint64_t pages, int label, uint64_t nalloc, int
 		model_seed_alloc(f->m, p, 0, amt);
 	model_seed_finish(f->m);
 	f->m->on_count = counter_cb;
+	f->m->on_counter = counter_slot_cb;
 	f->m->cb_arg = &ctrs;
 	f->ops = model_ops();
 	if (fr_policy_load(spec, &f->pi, &err) < 0)
@@ -123,6 +135,50 @@ static void test_boot_state(void **state)
 	assert_int_equal(f.m->zone[0].nr_free[10], 4);
 	assert_int_equal(f.ops->zone_list_head((struct frp_model *)f.m, 0, 10, FRP_MT_MOVABLE), 0);
 	assert_int_equal(f.m->spb[0].info.category, FRP_SPB_EMPTY);
+	check_and_free(&f);
+}
+
+/* ops->zone_free_orders() is bit mt * 16 + order of every non-empty
+ * zone-wide list (mt < 4), as zone_list_count() says, through splits,
+ * merges, a steal and a claim; the checker sees a mask that is off. */
+static void assert_zone_mask(struct fix *f)
+{
+	uint64_t want = 0;
+	for (unsigned o = 0; o <= 10; o++)
+		for (int mt = 0; mt < 4; mt++)
+			if (f->ops->zone_list_count((struct frp_model *)f->m, 0, o, mt))
+				want |= 1ull << (mt * 16 + o);
+	assert_int_equal(f->ops->zone_free_orders((struct frp_model *)f->m, 0), want);
+}
+
+static void test_zone_free_orders(void **state)
+{
+	struct fix f;
+	uint64_t b[64];
+	char msg[400] = "";
+	(void)state;
+	build(&f, 4096, FRP_MT_MOVABLE, 0, 0, "vanilla:pcp=off");
+	assert_int_equal(f.ops->zone_free_orders((struct frp_model *)f.m, 0), 1ull << (FRP_MT_MOVABLE * 16 + 10));
+	for (int i = 0; i < 64; i++) {	/* splits, then a claim and steals for the other types */
+		b[i] = alloc(&f, (unsigned)(i % 4), i % 3);
+		assert_int_not_equal(b[i], FRP_NONE);
+		assert_zone_mask(&f);
+	}
+	assert_int_not_equal(f.ops->zone_free_orders((struct frp_model *)f.m, 0) & 0xffff, 0); /* unmovable lists */
+	for (int i = 63; i >= 0; i -= 2) {	/* merges */
+		release(&f, b[i]);
+		assert_zone_mask(&f);
+	}
+	assert_int_equal(model_check(f.m, msg, sizeof(msg)), 0);
+	f.m->zone[0].free_mask ^= 1ull << (FRP_MT_RECLAIMABLE * 16 + 5);
+	assert_int_not_equal(model_check(f.m, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "free_mask disagrees"));
+	f.m->zone[0].free_mask ^= 1ull << (FRP_MT_RECLAIMABLE * 16 + 5);
+	for (int i = 62; i >= 0; i -= 2)
+		release(&f, b[i]);
+	/* all merged back into order-10 chunks, on the lists of the labels the claims left */
+	assert_int_equal(f.ops->zone_free_orders((struct frp_model *)f.m, 0) & ~(0x1000100010001ull << 10), 0);
+	assert_zone_mask(&f);
 	check_and_free(&f);
 }
 
@@ -279,6 +335,7 @@ static void test_nofragment_zone_fallback(void **state)
 		model_seed_alloc(m, p, 0, FRP_MT_MOVABLE);
 	model_seed_finish(m);
 	m->on_count = counter_cb;
+	m->on_counter = counter_slot_cb;
 	memset(&ctrs, 0, sizeof(ctrs));
 	m->cb_arg = &ctrs;
 	assert_int_equal(fr_policy_load("vanilla:pcp=off", &pi, &err), 0);
@@ -374,6 +431,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_state),
 		cmocka_unit_test(test_expand_split),
+		cmocka_unit_test(test_zone_free_orders),
 		cmocka_unit_test(test_free_merge),
 		cmocka_unit_test(test_free_tail_when_merge_likely),
 		cmocka_unit_test(test_claim_whole_block),

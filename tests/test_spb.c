@@ -51,6 +51,16 @@ static void counter_cb(void *arg, const char *name, uint64_t d)
 	}
 }
 
+/* ops->counter: a slot in the same table (NULL when full: the model's sink) */
+static uint64_t *counter_slot_cb(void *arg, const char *name)
+{
+	counter_cb(arg, name, 0);
+	for (int i = 0; i < ctrs.k; i++)
+		if (!strcmp(ctrs.n[i], name))
+			return &ctrs.v[i];
+	return NULL;
+}
+
 static uint64_t ctr(const char *name)
 {
 	for (int i = 0; i < ctrs.k; i++)
@@ -106,6 +116,7 @@ static void build_ex(struct fix *f, unsigned nspb, const char *spec, setup_fn se
 		setup(f->m);
 	model_seed_finish(f->m);
 	f->m->on_count = counter_cb;
+	f->m->on_counter = counter_slot_cb;
 	f->m->cb_arg = NULL;
 	f->ops = model_ops();
 	if (fr_policy_load(spec, &f->pi, &err) < 0)
