@@ -1464,12 +1464,8 @@ static uint64_t rmqueue(struct spb *S, struct ctx *c, int flags, int *mode)
  * that pops this CPU's lists absorbs first.  llist_del_all() yields the
  * newest first; each is enqueued at the head.
  */
-static void absorb_remote_frees(struct spb *S, unsigned cpu, unsigned z)
+static __attribute__((noinline)) void absorb_remote_frees_now(struct spb *S, unsigned cpu, unsigned z, struct pcp *p)
 {
-	struct pcp *p = pcpof(S, cpu, z);
-
-	if (!p->ll_pages)
-		return;
 	for (unsigned pi = 0; pi < UPSTREAM_NR_PCP_LISTS; pi++) {
 		uint32_t n = p->ll_n[pi];
 		if (!n)
@@ -1483,6 +1479,15 @@ static void absorb_remote_frees(struct spb *S, unsigned cpu, unsigned z)
 		CNT(S, "pcp_remote_absorbed", n);
 	}
 	p->ll_pages = 0;
+}
+
+/* Out of line above: most calls find nothing to absorb. */
+static inline void absorb_remote_frees(struct spb *S, unsigned cpu, unsigned z)
+{
+	struct pcp *p = pcpof(S, cpu, z);
+
+	if (p->ll_pages)
+		absorb_remote_frees_now(S, cpu, z, p);
 }
 
 /* free_pcppages_bulk(): drain `count` pages, starting with list `pindex`, from the tail */
@@ -1533,10 +1538,11 @@ static uint64_t pcp_rmqueue_smallest(struct spb *S, unsigned cpu, unsigned z, un
 	unsigned top = S->pcp_owner && order <= 3 ? 3 : order;
 
 	for (unsigned high = order; high <= top; high++) {
-		unsigned pi = upstream_order_to_pindex(mt, high);
-		if (!S->ops->pcp_count(S->m, cpu, z, pi))
+		/* pop first: a pop of an empty list changes nothing, and it
+		 * spares asking for the length of the list that has a page */
+		uint64_t page = S->ops->pcp_pop(S->m, cpu, z, upstream_order_to_pindex(mt, high), 0);
+		if (page == FRP_NONE)
 			continue;
-		uint64_t page = S->ops->pcp_pop(S->m, cpu, z, pi, 0);
 		if (high > order) {
 			while (high > order) {
 				high--;
@@ -1552,18 +1558,14 @@ static uint64_t pcp_rmqueue_smallest(struct spb *S, unsigned cpu, unsigned z, un
 	return FRP_NONE;
 }
 
-static uint64_t rmqueue_pcplist(struct spb *S, struct ctx *c, int flags)
+/* The refill of rmqueue_pcplist() when this CPU's lists had nothing, then
+ * the pop.  Out of line: the pop that hits, nearly every call, then needs
+ * no registers saved. */
+static __attribute__((noinline)) uint64_t pcp_refill(struct spb *S, struct ctx *c, int flags, struct pcp *p)
 {
 	unsigned z = c->z, cpu = c->cpu, order = c->order;
 	unsigned pindex = upstream_order_to_pindex(c->mt, order);
-	struct pcp *p = pcpof(S, cpu, z);
-	uint64_t page;
 
-	absorb_remote_frees(S, cpu, z);		/* start of pcp_rmqueue_smallest() */
-	p->up.free_count >>= 1;
-	page = pcp_rmqueue_smallest(S, cpu, z, order, c->mt);
-	if (page != FRP_NONE)
-		return page;
 	CNT(S, "pcp_refill", 1);
 	/*
 	 * pcpbuddy Phase 1 [S]: a whole free own-type pageblock, owned by
@@ -1610,7 +1612,20 @@ static uint64_t rmqueue_pcplist(struct spb *S, struct ctx *c, int flags)
 	return pcp_rmqueue_smallest(S, cpu, z, order, c->mt);
 }
 
-static uint64_t rmqueue_buddy(struct spb *S, struct ctx *c, int flags)
+static uint64_t rmqueue_pcplist(struct spb *S, struct ctx *c, int flags)
+{
+	struct pcp *p = pcpof(S, c->cpu, c->z);
+	uint64_t page;
+
+	absorb_remote_frees(S, c->cpu, c->z);		/* start of pcp_rmqueue_smallest() */
+	p->up.free_count >>= 1;
+	page = pcp_rmqueue_smallest(S, c->cpu, c->z, c->order, c->mt);
+	if (page != FRP_NONE)
+		return page;
+	return pcp_refill(S, c, flags, p);
+}
+
+static __attribute__((noinline)) uint64_t rmqueue_buddy(struct spb *S, struct ctx *c, int flags)
 {
 	int mode = MODE_NORMAL;
 	uint64_t page = FRP_NONE;
