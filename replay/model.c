@@ -174,6 +174,14 @@ static void pb_nfree_add(struct fr_model *m, struct m_pb *pb, int delta)
 	}
 }
 
+/* The free pages of [pfn, pfn + 2^order) come (+1) or go (-1): zone, SPB
+ * and pageblock counts, and the SPB's category.  The chunk counts per
+ * order (nr_free[]) are the list operations' (link_add(), link_del()).
+ * A split or a merge is several list operations but one change of free
+ * pages, the block handed out or freed: model_take() and free_one()
+ * account that once.  The intermediate states they skip only ever
+ * took a wholly free pageblock out of PB_all_free and put it back, which
+ * changes no content bit, so no category, taint or counter differs. */
 static void account_free(struct fr_model *m, uint64_t pfn, unsigned order, int sign)
 {
 	unsigned pbo = m->geo.pageblock_order;
@@ -181,7 +189,6 @@ static void account_free(struct fr_model *m, uint64_t pfn, unsigned order, int s
 	struct m_spb *s = spbof(m, pfn);
 	struct m_zone *z = &m->zone[s->info.zone];
 
-	z->nr_free[order] += (uint64_t)sign;
 	z->free_pages += (uint64_t)(sign * (int64_t)pages);
 	s->info.nr_free_pages += (uint64_t)(sign * (int64_t)pages);
 	if (order <= pbo) {
@@ -195,7 +202,8 @@ static void account_free(struct fr_model *m, uint64_t pfn, unsigned order, int s
 
 /* ---- free lists ---- */
 
-static void list_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, int tail)
+/* Link a free chunk into its SPB's list (head, or tail), no page accounting. */
+static void link_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, int tail)
 {
 	uint32_t si = pbof(m, pfn)->spb;
 	struct m_spb *s = &m->spb[si];
@@ -224,15 +232,22 @@ static void list_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, i
 		s->free_mask |= 1ull << (mt * 16 + order);
 	if (!m->zone[s->info.zone].zq_cnt[order][mt]++ && mt < 4)
 		m->zone[s->info.zone].free_mask |= 1ull << (mt * 16 + order);
+	m->zone[s->info.zone].nr_free[order]++;
 	if (tail)
 		zq_back(m, si, order, mt);
 	else
 		zq_front(m, si, order, mt);
+}
+
+static void list_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, int tail)
+{
+	link_add(m, pfn, order, mt, tail);
 	account_free(m, pfn, order, +1);
 }
 
-/* Unlink a free chunk; its word becomes TAKEN with the same order. */
-static void list_del(struct fr_model *m, uint64_t pfn)
+/* Unlink a free chunk, no page accounting; its word becomes TAKEN with the
+ * same order, which it returns. */
+static unsigned link_del(struct fr_model *m, uint64_t pfn)
 {
 	uint32_t si = pbof(m, pfn)->spb;
 	struct m_spb *s = &m->spb[si];
@@ -255,8 +270,14 @@ static void list_del(struct fr_model *m, uint64_t pfn)
 		m->zone[s->info.zone].free_mask &= ~(1ull << (mt * 16 + order));
 	if (!s->cnt[order][mt])
 		zq_remove(m, si, order, mt);
+	m->zone[s->info.zone].nr_free[order]--;
 	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
-	account_free(m, pfn, order, -1);
+	return order;
+}
+
+static void list_del(struct fr_model *m, uint64_t pfn)
+{
+	account_free(m, pfn, link_del(m, pfn), -1);
 }
 
 /* ---- creation and seeding ---- */
@@ -542,12 +563,13 @@ uint64_t model_take(struct fr_model *m, uint64_t pfn, unsigned order)
 		return FRP_NONE;
 	high = PW_ORDER(w);
 	mt = PW_MT(w);
-	list_del(m, pfn);
+	link_del(m, pfn);
 	while (high > order) {
 		high--;
-		list_add(m, pfn + (1ull << high), high, mt, 0);
+		link_add(m, pfn + (1ull << high), high, mt, 0);
 	}
 	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
+	account_free(m, pfn, order, -1);	/* net of the unlink and the expand */
 	return pfn;
 }
 
@@ -613,6 +635,8 @@ static void free_one(struct fr_model *m, uint64_t pfn, unsigned order)
 	int mt = pbof(m, pfn)->label;
 	int zone = model_zone_of(m, pfn);
 	int to_tail = 0;
+	uint64_t freed = pfn;
+	unsigned freed_order = order;
 
 	pw_set(m, pfn, 0);
 	while (order < maxo) {
@@ -630,7 +654,7 @@ static void free_one(struct fr_model *m, uint64_t pfn, unsigned order)
 			if (bmt != mt && (!mergeable(mt) || !mergeable(bmt)))
 				break;
 		}
-		list_del(m, buddy);
+		link_del(m, buddy);
 		pw_set(m, buddy, 0);
 		if (bmt != mt)
 			set_label_range(m, buddy, order, mt);
@@ -648,7 +672,8 @@ static void free_one(struct fr_model *m, uint64_t pfn, unsigned order)
 				to_tail = 1;
 		}
 	}
-	list_add(m, pfn, order, mt, to_tail);
+	link_add(m, pfn, order, mt, to_tail);
+	account_free(m, freed, freed_order, +1);	/* net of the merges */
 }
 
 void model_free_block(struct fr_model *m, uint64_t pfn, unsigned order)
