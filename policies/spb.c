@@ -245,7 +245,10 @@ struct ctx {			/* one allocation attempt */
 
 struct spb {
 	struct upstream up;	/* zones, lowmem_reserve, highatomic reserve */
-	uint64_t *c_pcp_alloc;	/* slot of the counter of every per-CPU allocation (upstream_count()) */
+	/* slots of the counters on the paths of every allocation, refill or
+	 * drain (upstream_count(); at 1 TiB, ~1 name lookup per event before) */
+	uint64_t *c_pcp_alloc, *c_pcp_refill, *c_pcp_drained, *c_fall_through, *c_noretry_skip, *c_refused;
+	uint64_t *c_outcome[NR_O], *c_taint[NR_O];
 	struct frp_model *m;	/* copies of up.m, up.ops, up.g, up.pbo, up.maxo, up.nzones: shorter to write */
 	const struct frp_model_ops *ops;
 	const struct frp_geometry *g;
@@ -863,10 +866,10 @@ static uint64_t ret_outcome(struct spb *S, struct ctx *c, uint64_t page, int out
 	if (c->ocount)
 		c->ocount[outcome]++;
 	else if (!c->phase1 && !c->for_evac)
-		CNT(S, outcome_name[outcome], 1);
+		upstream_count(&S->up, &S->c_outcome[outcome], outcome_name[outcome], 1);
 	if (page != FRP_NONE) {
 		if (nonmovable(c->mt) && was_cat != FRP_SPB_TAINTED && taint_name[outcome][0])
-			CNT(S, taint_name[outcome], 1);
+			upstream_count(&S->up, &S->c_taint[outcome], taint_name[outcome], 1);
 		spb_update_list(S, s);
 		c->last_list = S->sb[s].list;
 	}
@@ -1113,7 +1116,7 @@ pass2d:
 		}
 		/* spb_alloc_fall_through [C] */
 		if (!c->for_evac) {
-			CNT(S, "spb_alloc_fall_through", 1);
+			upstream_count(&S->up, &S->c_fall_through, "spb_alloc_fall_through", 1);
 			/* seed 004 (v2 28/40): evacuation and slab shrink when the walk saw a tainted SPB below reserve */
 			/* struct spb_tainted_walk, gathered over the tainted lists
 			 * the Pass 1 walk visited (only needed here) */
@@ -1523,7 +1526,7 @@ static void pcp_drain(struct spb *S, unsigned cpu, unsigned z, unsigned pindex, 
 	for (unsigned k = 0; k < nt; k++)
 		spb_update_list(S, touched[k]);
 	if (drained)
-		CNT(S, "pcp_drained_pages", drained);
+		upstream_count(&S->up, &S->c_pcp_drained, "pcp_drained_pages", drained);
 }
 
 /*
@@ -1566,7 +1569,7 @@ static __attribute__((noinline)) uint64_t pcp_refill(struct spb *S, struct ctx *
 	unsigned z = c->z, cpu = c->cpu, order = c->order;
 	unsigned pindex = upstream_order_to_pindex(c->mt, order);
 
-	CNT(S, "pcp_refill", 1);
+	upstream_count(&S->up, &S->c_pcp_refill, "pcp_refill", 1);
 	/*
 	 * pcpbuddy Phase 1 [S]: a whole free own-type pageblock, owned by
 	 * this CPU from now on.  It goes onto the CPU's order-3 list (the
@@ -1608,7 +1611,7 @@ static __attribute__((noinline)) uint64_t pcp_refill(struct spb *S, struct ctx *
 	c->ocount = NULL;
 	for (int k = 0; k < NR_O; k++)
 		if (oc[k])
-			CNT(S, outcome_name[k], oc[k]);
+			upstream_count(&S->up, &S->c_outcome[k], outcome_name[k], oc[k]);
 	return pcp_rmqueue_smallest(S, cpu, z, order, c->mt);
 }
 
@@ -1737,7 +1740,7 @@ retry:
 		return FRP_NONE;
 	/* the relax sequence (spb_alloc_atomic_relax steps) */
 	if (gfp & FRP_GFP_NORETRY) {
-		CNT(S, "relax_NORETRY_SKIP", 1);
+		upstream_count(&S->up, &S->c_noretry_skip, "relax_NORETRY_SKIP", 1);
 		c->refused = 1;
 		return FRP_NONE;
 	}
@@ -2322,7 +2325,7 @@ static uint64_t spb_alloc(void *self, const struct frp_request *rq)
 						      (sflags & ~ALLOC_NOFRAGMENT) | ALLOC_NO_WATERMARKS | hi);
 		}
 		if (page == FRP_NONE && (c.refused || refused || c.any_opt_refused))
-			CNT(S, "alloc_refused", 1);
+			upstream_count(&S->up, &S->c_refused, "alloc_refused", 1);
 	}
 	if (page != FRP_NONE) {
 		uint32_t ps = spb_of(S, page);
