@@ -2572,10 +2572,8 @@ static void *spb_init(struct frp_model *m, const struct frp_model_ops *ops, cons
 	S->spb_pages = 1ull << S->g->spb_order;
 	S->nzones = S->up.nzones;
 	S->ncpu = S->g->nr_cpus ? S->g->nr_cpus : 1;
-	S->has_release = ops->size >= offsetof(struct frp_model_ops, release_alloc) + sizeof(void *) &&
-			 ops->release_alloc;
-	S->has_orders = ops->size >= offsetof(struct frp_model_ops, spb_free_orders) + sizeof(void *) &&
-			ops->spb_free_orders;
+	S->has_release = UPSTREAM_HAS_OP(ops, release_alloc);
+	S->has_orders = UPSTREAM_HAS_OP(ops, spb_free_orders);
 	S->pass2c = on[P_PASS2C];
 	S->highorder_refuse = on[P_HIGHORDER_REFUSE];
 	S->defrag_triggers = on[P_DEFRAG_TRIGGERS];

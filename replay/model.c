@@ -207,6 +207,7 @@ static void link_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, i
 {
 	uint32_t si = pbof(m, pfn)->spb;
 	struct m_spb *s = &m->spb[si];
+	struct m_zone *z = &m->zone[s->info.zone];
 	uint32_t off = (uint32_t)(pfn - s->base);
 	uint64_t w = mkword(PW_FREE, order, mt);
 
@@ -230,9 +231,9 @@ static void link_add(struct fr_model *m, uint64_t pfn, unsigned order, int mt, i
 	pw_set(m, pfn, w);
 	if (!s->cnt[order][mt]++ && mt < 4)
 		s->free_mask |= 1ull << (mt * 16 + order);
-	if (!m->zone[s->info.zone].zq_cnt[order][mt]++ && mt < 4)
-		m->zone[s->info.zone].free_mask |= 1ull << (mt * 16 + order);
-	m->zone[s->info.zone].nr_free[order]++;
+	if (!z->zq_cnt[order][mt]++ && mt < 4)
+		z->free_mask |= 1ull << (mt * 16 + order);
+	z->nr_free[order]++;
 	if (tail)
 		zq_back(m, si, order, mt);
 	else
@@ -251,6 +252,7 @@ static unsigned link_del(struct fr_model *m, uint64_t pfn)
 {
 	uint32_t si = pbof(m, pfn)->spb;
 	struct m_spb *s = &m->spb[si];
+	struct m_zone *z = &m->zone[s->info.zone];
 	uint64_t w = pw_get(m, pfn);
 	unsigned order = PW_ORDER(w);
 	int mt = PW_MT(w);
@@ -266,11 +268,11 @@ static unsigned link_del(struct fr_model *m, uint64_t pfn)
 		s->tail[order][mt] = p;
 	if (!--s->cnt[order][mt] && mt < 4)
 		s->free_mask &= ~(1ull << (mt * 16 + order));
-	if (!--m->zone[s->info.zone].zq_cnt[order][mt] && mt < 4)
-		m->zone[s->info.zone].free_mask &= ~(1ull << (mt * 16 + order));
+	if (!--z->zq_cnt[order][mt] && mt < 4)
+		z->free_mask &= ~(1ull << (mt * 16 + order));
 	if (!s->cnt[order][mt])
 		zq_remove(m, si, order, mt);
-	m->zone[s->info.zone].nr_free[order]--;
+	z->nr_free[order]--;
 	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
 	return order;
 }
