@@ -75,6 +75,7 @@ static void first_alloc_range(struct fr_prepass *pp, uint64_t lo, uint64_t hi)
 int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *stop, struct fr_error *err)
 {
 	static struct fr_event buf[8192];
+	uint64_t live = 0;
 	ssize_t n;
 
 	memset(pp, 0, sizeof(*pp));
@@ -133,6 +134,12 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *s
 				continue;
 			if (grow_bitmaps(pp, e->pfn + pages) < 0)
 				return fr_err(err, "out of memory");
+			if (e->kind == FR_EV_ALLOC) {
+				if (++live > pp->live_peak)
+					pp->live_peak = live;
+			} else if (live) {
+				live--;
+			}
 			if (e->kind == FR_EV_ALLOC) {
 				/* every page of the block, also when its head was seen
 				 * before: an order-0 block then an order-3 one at the

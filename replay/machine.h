@@ -22,6 +22,11 @@ struct fr_prepass {
 	uint64_t end;
 	struct pfnmap first_free;	/* pfn -> order of frees that come before any alloc */
 	uint64_t events;
+	/* the most blocks the trace holds live at once, counting allocations
+	 * up and frees down from 0 (never below): sizes the engine's
+	 * recorded-pfn map up front (an estimate: frees of pages allocated
+	 * before the trace count too) */
+	uint64_t live_peak;
 	/* the event that reaches highest (for "beyond the machine" errors) */
 	uint64_t max_ev_index, max_ev_pfn, max_ev_ts;
 	unsigned max_ev_order;

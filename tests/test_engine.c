@@ -7,6 +7,7 @@
  */
 #include <jansson.h>
 #include "fr_test.h"
+#include "machine.h"
 
 static char out[1 << 16];
 
@@ -411,6 +412,40 @@ static void test_seed_tail_of_reused_head(void **state)
 	free(dir);
 }
 
+/* The prepass's peak of live blocks, which sizes the engine's pfn map: up
+ * at every allocation, down at every free, never below 0, so the free of a
+ * page allocated before the trace does not hide a later peak. */
+static void test_prepass_live_peak(void **state)
+{
+	char *dir = fr_test_tmpdir();
+	struct fr_error err = { 0 };
+	struct fr_prepass pp;
+	(void)state;
+	const char *t = write_trace(dir, "peak.txt",
+		L("1.00", "mm_page_free", "pfn=0x500 order=0")
+		L("1.01", "mm_page_alloc", "pfn=0x10 order=0 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.02", "mm_page_alloc", "pfn=0x20 order=2 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE")
+		L("1.03", "mm_page_free", "pfn=0x10 order=0")
+		L("1.04", "mm_page_alloc", "pfn=0x30 order=0 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.05", "mm_page_alloc", "pfn=0x40 order=0 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.06", "mm_page_free", "pfn=0x20 order=2")
+		L("1.07", "mm_page_free", "pfn=0x30 order=0")
+		L("1.08", "mm_page_free", "pfn=0x40 order=0")
+		L("1.09", "mm_page_free", "pfn=0x600 order=0")
+		L("1.10", "mm_page_alloc", "pfn=0x50 order=0 migratetype=0 gfp_flags=GFP_KERNEL")
+		L("1.11", "mm_page_alloc", "pfn=0x60 order=0 migratetype=0 gfp_flags=GFP_KERNEL"));
+	struct fr_source *src = fr_source_open(t, NULL, &err);
+	if (!src)
+		fail_msg("%s", err.msg);
+	assert_int_equal(fr_prepass_run(src, &pp, NULL, &err), 0);
+	assert_int_equal(pp.events, 12);
+	assert_int_equal(pp.live_peak, 3);
+	fr_prepass_free(&pp);
+	fr_source_close(src);
+	fr_test_rmrf(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_seed_tail_of_reused_head),
 		cmocka_unit_test(test_bad_order),
 		cmocka_unit_test(test_strict),
+		cmocka_unit_test(test_prepass_live_peak),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  * in-place growth and the switch to 16-byte slots.
  */
 #include "fr_test.h"
+#include <sys/mman.h>
 #include "pfnmap.h"
 
 #define ABSENT UINT64_MAX
@@ -203,6 +204,38 @@ static void test_wide(void **state)
 	free(keys);
 }
 
+/* A large table starts on a 2 MiB boundary and stays on one when growth has
+ * to move it (a mapping right after it blocks growing in place): a huge
+ * page moved to a misaligned address is split into 4 KiB pages. */
+static void test_big_aligned(void **state)
+{
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	struct pfnmap m;
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(pfnmap_init(&m, 1000000), 0);
+	assert_int_equal((uintptr_t)m.slot & (huge - 1), 0);
+	void *old = m.slot;
+	char *end = (char *)m.slot + ((m.nslots * sizeof(uint64_t) + 4095) & ~(size_t)4095);
+	void *block = mmap(end, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	assert_true(block == end);
+	while (m.slot == old) {
+		assert_int_equal(pfnmap_put(&m, n * 5, n), 0);
+		n++;
+	}
+	assert_true(n > 1000000);	/* grown once the load passed 0.8 */
+	assert_int_equal((uintptr_t)m.slot & (huge - 1), 0);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *v = pfnmap_get(&m, i * 5);
+		assert_non_null(v);
+		assert_int_equal(*v, i);
+	}
+	assert_int_equal(m.count, n);
+	munmap(block, 4096);
+	pfnmap_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_strided),
 		cmocka_unit_test(test_random_and_edges),
 		cmocka_unit_test(test_wide),
+		cmocka_unit_test(test_big_aligned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
