@@ -178,10 +178,12 @@ static void pb_nfree_add(struct fr_model *m, struct m_pb *pb, int delta)
  * and pageblock counts, and the SPB's category.  The chunk counts per
  * order (nr_free[]) are the list operations' (link_add(), link_del()).
  * A split or a merge is several list operations but one change of free
- * pages, the block handed out or freed: model_take() and free_one()
- * account that once.  The intermediate states they skip only ever
- * took a wholly free pageblock out of PB_all_free and put it back, which
- * changes no content bit, so no category, taint or counter differs. */
+ * pages, the block handed out or freed: model_take(), model_take_at() and
+ * free_one() account that once, and model_move_freepages(), which moves
+ * chunks between lists, not at all.  The intermediate states they skip
+ * only ever took a wholly free pageblock out of PB_all_free and put it
+ * back; such a pageblock has no content bit set (model_check() verifies
+ * it), so no content bit, category, taint or counter differs. */
 static void account_free(struct fr_model *m, uint64_t pfn, unsigned order, int sign)
 {
 	unsigned pbo = m->geo.pageblock_order;
@@ -275,11 +277,6 @@ static unsigned link_del(struct fr_model *m, uint64_t pfn)
 	z->nr_free[order]--;
 	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
 	return order;
-}
-
-static void list_del(struct fr_model *m, uint64_t pfn)
-{
-	account_free(m, pfn, link_del(m, pfn), -1);
 }
 
 /* ---- creation and seeding ---- */
@@ -378,7 +375,6 @@ struct fr_model *model_create(const struct m_zone_spec *zones, int nzones, unsig
 				}
 			for (uint64_t p = lo >> pageblock_order; p < (hi + (1ull << pageblock_order) - 1) >> pageblock_order; p++)
 				m->pb[p].spb = si;
-			s->info.nr_label[FRP_MT_MOVABLE] = 0;
 		}
 		z->z.nr_spbs = si - z->z.first_spb;
 	}
@@ -454,7 +450,13 @@ void model_seed_finish(struct fr_model *m)
 {
 	uint64_t end = m->geo.end_pfn;
 
-	/* pageblock and SPB bookkeeping that depends on presence */
+	/* pageblock and SPB bookkeeping that depends on presence.  The label
+	 * counts are made here, from scratch: the initial state's labels
+	 * (machine.c: kpageflags ranking, pagetypeinfo, the trace's own
+	 * evidence) were set before, through model_set_label(), which keeps
+	 * counts only from here on. */
+	for (uint64_t si = 0; si < m->geo.nr_spbs; si++)
+		memset(m->spb[si].info.nr_label, 0, sizeof(m->spb[si].info.nr_label));
 	for (uint64_t b = 0; b < m->geo.nr_pageblocks; b++) {
 		struct m_pb *pb = &m->pb[b];
 		if (pb->spb == PB_NONE || !pb->npresent)
@@ -598,7 +600,7 @@ uint64_t model_take_at(struct fr_model *m, uint64_t pfn, unsigned order)
 	if (o > m->geo.max_order)
 		return FRP_NONE;
 	mt = PW_MT(w);
-	list_del(m, h);
+	link_del(m, h);
 	cur = h;
 	co = o;
 	while (co > order) {
@@ -606,13 +608,14 @@ uint64_t model_take_at(struct fr_model *m, uint64_t pfn, unsigned order)
 		co--;
 		half = 1ull << co;
 		if (pfn >= cur + half) {
-			list_add(m, cur, co, mt, 0);
+			link_add(m, cur, co, mt, 0);
 			cur += half;
 		} else {
-			list_add(m, cur + half, co, mt, 0);
+			link_add(m, cur + half, co, mt, 0);
 		}
 	}
 	pw_set(m, pfn, mkword(PW_TAKEN, order, mt));
+	account_free(m, pfn, order, -1);	/* net, as model_take() */
 	return pfn;
 }
 
@@ -718,9 +721,9 @@ unsigned model_move_freepages(struct fr_model *m, uint64_t pfn, int mt)
 		uint64_t h = start & ~((1ull << o) - 1);
 		uint64_t w = pw_get(m, h);
 		if (PW_STATE(w) == PW_FREE && PW_ORDER(w) == o) {
-			list_del(m, h);
+			link_del(m, h);	/* the free pages stay: no accounting */
 			set_label_range(m, h, o, mt);
-			list_add(m, h, o, mt, 1);
+			link_add(m, h, o, mt, 1);
 			return 1u << o;
 		}
 	}
@@ -728,8 +731,8 @@ unsigned model_move_freepages(struct fr_model *m, uint64_t pfn, int mt)
 		uint64_t w = pw_get(m, p);
 		unsigned st = PW_STATE(w), o = PW_ORDER(w);
 		if (st == PW_FREE) {
-			list_del(m, p);
-			list_add(m, p, o, mt, 1);
+			link_del(m, p);
+			link_add(m, p, o, mt, 1);
 			moved += 1u << o;
 			p += 1ull << o;
 		} else if (st == PW_ALLOC || st == PW_TAKEN || st == PW_PCP) {
@@ -891,8 +894,30 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 					VIOL("zone %u order %u mt %d: free_mask disagrees with the list count %llu", z, o,
 					     mt, (unsigned long long)n);
 			}
-	/* 3. pageblock counters */
+	/* 3. pageblock counters, and the SPB counts made of them */
+	uint32_t *sbc = calloc(m->geo.nr_spbs ? m->geo.nr_spbs * (2 * M_NMT + 1) : 1, sizeof(*sbc));
+	if (!sbc) {
+		free(pbfree);
+		free(pbmov);
+		return nviol + 1;
+	}
 	for (uint64_t b = 0; b < m->geo.nr_pageblocks; b++) {
+		const struct m_pb *pb = &m->pb[b];
+		if (pb->spb < m->geo.nr_spbs) {
+			uint32_t *c = sbc + (size_t)pb->spb * (2 * M_NMT + 1);
+			for (int mt = 0; mt < M_NMT; mt++)
+				c[mt] += (pb->has >> mt) & 1;
+			if (pb->npresent) {
+				c[M_NMT + pb->label]++;
+				c[2 * M_NMT] += pb->nfree == pb->npresent;
+			}
+		}
+		/* PB_all_free clears the content bits (pb_nfree_add()), and
+		 * policies set them only on a pageblock they just allocated
+		 * from: the net accounting of model_take(), model_take_at(),
+		 * free_one() and model_move_freepages() relies on this. */
+		if (pb->npresent && pb->nfree == pb->npresent && pb->has)
+			VIOL("pageblock %#llx: wholly free, content bits %#x", (unsigned long long)(b << pbo), pb->has);
 		if (m->pb[b].nfree != pbfree[b])
 			VIOL("pageblock %#llx: nfree %u, chunks hold %llu", (unsigned long long)(b << pbo),
 			     m->pb[b].nfree, (unsigned long long)pbfree[b]);
@@ -900,6 +925,22 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 			VIOL("pageblock %#llx: nmov %u, blocks hold %llu", (unsigned long long)(b << pbo),
 			     m->pb[b].nmov, (unsigned long long)pbmov[b]);
 	}
+	for (uint64_t si = 0; si < m->geo.nr_spbs; si++) {
+		const struct frp_spb_info *i = &m->spb[si].info;
+		const uint32_t *c = sbc + si * (2 * M_NMT + 1);
+		for (int mt = 0; mt < M_NMT; mt++) {
+			if (i->nr_has[mt] != c[mt])
+				VIOL("spb %llu: nr_has[%d] %u, pageblocks say %u", (unsigned long long)si, mt,
+				     i->nr_has[mt], c[mt]);
+			if (i->nr_label[mt] != c[M_NMT + mt])
+				VIOL("spb %llu: nr_label[%d] %u, pageblocks say %u", (unsigned long long)si, mt,
+				     i->nr_label[mt], c[M_NMT + mt]);
+		}
+		if (i->nr_free != c[2 * M_NMT])
+			VIOL("spb %llu: nr_free %u, wholly free pageblocks %u", (unsigned long long)si, i->nr_free,
+			     c[2 * M_NMT]);
+	}
+	free(sbc);
 	free(pbfree);
 	free(pbmov);
 	return nviol;

@@ -125,6 +125,49 @@ static unsigned free_order_at(struct fix *f, uint64_t pfn)
 	return PW_STATE(w) == PW_FREE ? PW_ORDER(w) : 99;
 }
 
+/* The initial state's labels are set before model_seed_finish(), which
+ * counts them per SPB (nr_label, what spb's label lists trust); a relabel
+ * after it moves one count.  Before the fix, the early relabels were
+ * counted twice (UNMOVABLE 4, MOVABLE 5 here): the checker now compares
+ * nr_label, nr_has and nr_free with the pageblocks. */
+static void test_initial_label_counts(void **state)
+{
+	struct m_zone_spec z;
+	char msg[400] = "";
+	(void)state;
+
+	memset(&z, 0, sizeof(z));
+	snprintf(z.name, sizeof(z.name), "Normal");
+	z.end_pfn = z.managed = 4096;
+	z.pcp_batch = 63;
+	struct fr_model *m = model_create(&z, 1, 2, 9, 10, 18);
+	assert_non_null(m);
+	model_seed_present_range(m, 0, 4096);
+	model_set_label(m, 1 * 512, FRP_MT_UNMOVABLE);
+	model_set_label(m, 2 * 512, FRP_MT_UNMOVABLE);
+	model_set_label(m, 5 * 512, FRP_MT_RECLAIMABLE);
+	model_seed_alloc(m, 2 * 512, 0, FRP_MT_UNMOVABLE);
+	model_seed_finish(m);
+	const struct frp_spb_info *i = &m->spb[0].info;
+	assert_int_equal(i->total_pageblocks, 8);
+	assert_int_equal(i->nr_label[FRP_MT_UNMOVABLE], 2);
+	assert_int_equal(i->nr_label[FRP_MT_MOVABLE], 5);
+	assert_int_equal(i->nr_label[FRP_MT_RECLAIMABLE], 1);
+	assert_int_equal(i->nr_has[FRP_MT_UNMOVABLE], 1);
+	assert_int_equal(i->nr_free, 7);
+	assert_int_equal(model_check(m, msg, sizeof(msg)), 0);
+	model_set_label(m, 2 * 512, FRP_MT_MOVABLE);
+	assert_int_equal(i->nr_label[FRP_MT_UNMOVABLE], 1);
+	assert_int_equal(i->nr_label[FRP_MT_MOVABLE], 6);
+	assert_int_equal(model_check(m, msg, sizeof(msg)), 0);
+	/* a count that is off is reported */
+	m->spb[0].info.nr_label[FRP_MT_RECLAIMABLE]++;
+	assert_int_not_equal(model_check(m, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "nr_label[2] 2, pageblocks say 1"));
+	m->spb[0].info.nr_label[FRP_MT_RECLAIMABLE]--;
+	model_destroy(m);
+}
+
 /* __free_pages_core() at boot: FPI_TO_TAIL, ascending pfn: 4096 pages = four
  * order-10 chunks, the head of the list is the lowest pfn. */
 static void test_boot_state(void **state)
@@ -430,6 +473,7 @@ int main(void)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boot_state),
+		cmocka_unit_test(test_initial_label_counts),
 		cmocka_unit_test(test_expand_split),
 		cmocka_unit_test(test_zone_free_orders),
 		cmocka_unit_test(test_free_merge),
