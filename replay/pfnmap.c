@@ -155,12 +155,24 @@ static void *tbl_grow(void *p, size_t old, size_t new)
 	return n == MAP_FAILED ? NULL : n;
 }
 
-static int init_mode(struct pfnmap *m, size_t initial, int wide)
+#define SMALL_CAP ((size_t)1 << 20)	/* below: double (fewer rehashes); above: 1.25x */
+
+/* The home slots after growing from cap until n entries fit (load <= 0.8):
+ * the steps grow_mode() takes. */
+static size_t grown_cap(size_t cap, size_t n)
+{
+	while (n * 5 > cap * 4)
+		cap = cap < SMALL_CAP ? 2 * cap : cap + cap / 4;
+	return cap;
+}
+
+static int init_mode(struct pfnmap *m, size_t initial, size_t expect, int wide)
 {
 	size_t cap = MIN_CAP;
 
 	while (cap < initial + initial / 4)	/* load <= 0.8 */
 		cap += cap / 4;
+	cap = grown_cap(cap, expect);
 	if (cap > UINT32_MAX)
 		wide = 1;
 	memset(m, 0, sizeof(*m));
@@ -175,7 +187,12 @@ static int init_mode(struct pfnmap *m, size_t initial, int wide)
 
 int pfnmap_init(struct pfnmap *m, size_t initial)
 {
-	return init_mode(m, initial, 0);
+	return init_mode(m, initial, 0, 0);
+}
+
+int pfnmap_init_expect(struct pfnmap *m, size_t initial, size_t expect)
+{
+	return init_mode(m, initial, expect, 0);
 }
 
 void pfnmap_free(struct pfnmap *m)
@@ -213,12 +230,10 @@ static inline __attribute__((always_inline)) size_t new_positions(const void *s,
 }
 
 #define QBUF 256
-#define SMALL_CAP ((size_t)1 << 20)	/* below: double (fewer rehashes); above: 1.25x */
-
 static inline __attribute__((always_inline)) int grow_mode(struct pfnmap *m, const int wide)
 {
 	size_t sz = slot_size(m), n = m->nslots, nn, e, qs[QBUF];
-	size_t ncap = m->cap < SMALL_CAP ? 2 * m->cap : m->cap + m->cap / 4;
+	size_t ncap = m->cap < SMALL_CAP ? 2 * m->cap : m->cap + m->cap / 4;	/* as grown_cap() */
 	void *s = m->slot;
 
 	if (!wide && ncap > UINT32_MAX)
@@ -309,7 +324,7 @@ static int to_wide(struct pfnmap *m)
 	struct pfnmap w;
 	const uint64_t *s = m->slot;
 
-	if (init_mode(&w, m->count, 1) < 0)
+	if (init_mode(&w, m->count, 0, 1) < 0)
 		return -1;
 	for (size_t i = 0; i < m->nslots; i++)
 		if (s[i] && put_wide(&w, unhash32((uint32_t)(s[i] >> 32)),

@@ -45,6 +45,10 @@ struct pfnmap {
 };
 
 int pfnmap_init(struct pfnmap *m, size_t initial);
+/* The same, with the home slots growth would have reached by `expect`
+ * entries: the table that inserting them would leave, without its
+ * rehashes (a larger one would cost memory that growing does not). */
+int pfnmap_init_expect(struct pfnmap *m, size_t initial, size_t expect);
 void pfnmap_free(struct pfnmap *m);
 /* Insert or overwrite; the key UINT64_MAX is reserved. -1 on allocation
  * failure (the map is unchanged). */

@@ -236,6 +236,32 @@ static void test_big_aligned(void **state)
 	pfnmap_free(&m);
 }
 
+/* A map made for `expect` entries has the home slots that inserting them
+ * into a plain one grows to, and inserting them grows it no further. */
+static void test_init_expect(void **state)
+{
+	static const size_t ns[] = { 0, 1000, 70000, 1500000, 3000000 };
+	(void)state;
+
+	for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+		struct pfnmap grown, sized;
+		assert_int_equal(pfnmap_init(&grown, 1 << 16), 0);
+		assert_int_equal(pfnmap_init_expect(&sized, 1 << 16, ns[k]), 0);
+		size_t cap0 = sized.cap;
+		for (size_t i = 0; i < ns[k]; i++) {
+			assert_int_equal(pfnmap_put(&grown, i * 11, i), 0);
+			assert_int_equal(pfnmap_put(&sized, i * 11, i), 0);
+		}
+		assert_int_equal(sized.cap, cap0);
+		assert_int_equal(sized.cap, grown.cap);
+		assert_int_equal(sized.count, ns[k]);
+		for (size_t i = 0; i < ns[k]; i += 997)
+			assert_int_equal(*pfnmap_get(&sized, i * 11), i);
+		pfnmap_free(&grown);
+		pfnmap_free(&sized);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_random_and_edges),
 		cmocka_unit_test(test_wide),
 		cmocka_unit_test(test_big_aligned),
+		cmocka_unit_test(test_init_expect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
