@@ -137,15 +137,15 @@ int fr_prepass_run(struct fr_source *src, struct fr_prepass *pp, volatile int *s
 			if (e->kind == FR_EV_ALLOC) {
 				if (++live > pp->live_peak)
 					pp->live_peak = live;
-			} else if (live) {
-				live--;
-			}
-			if (e->kind == FR_EV_ALLOC) {
 				/* every page of the block, also when its head was seen
 				 * before: an order-0 block then an order-3 one at the
 				 * same pfn first allocate the order-3 block's tail */
 				first_alloc_range(pp, e->pfn, e->pfn + pages);
-			} else if (!bm_test(pp->touched, e->pfn)) {
+				continue;
+			}
+			if (live)
+				live--;
+			if (!bm_test(pp->touched, e->pfn)) {
 				pfnmap_put(&pp->first_free, e->pfn, e->kind == FR_EV_FREE ? e->order : 0);
 				for (uint64_t p = e->pfn; p < e->pfn + pages; p++)
 					bm_set(pp->touched, p);

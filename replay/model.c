@@ -895,7 +895,8 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 					     mt, (unsigned long long)n);
 			}
 	/* 3. pageblock counters, and the SPB counts made of them */
-	uint32_t *sbc = calloc(m->geo.nr_spbs ? m->geo.nr_spbs * (2 * M_NMT + 1) : 1, sizeof(*sbc));
+	struct { uint32_t has[M_NMT], label[M_NMT], all_free; } *sbc;
+	sbc = calloc(m->geo.nr_spbs ? m->geo.nr_spbs : 1, sizeof(*sbc));
 	if (!sbc) {
 		free(pbfree);
 		free(pbmov);
@@ -904,12 +905,11 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 	for (uint64_t b = 0; b < m->geo.nr_pageblocks; b++) {
 		const struct m_pb *pb = &m->pb[b];
 		if (pb->spb < m->geo.nr_spbs) {
-			uint32_t *c = sbc + (size_t)pb->spb * (2 * M_NMT + 1);
 			for (int mt = 0; mt < M_NMT; mt++)
-				c[mt] += (pb->has >> mt) & 1;
+				sbc[pb->spb].has[mt] += (pb->has >> mt) & 1;
 			if (pb->npresent) {
-				c[M_NMT + pb->label]++;
-				c[2 * M_NMT] += pb->nfree == pb->npresent;
+				sbc[pb->spb].label[pb->label]++;
+				sbc[pb->spb].all_free += pb->nfree == pb->npresent;
 			}
 		}
 		/* PB_all_free clears the content bits (pb_nfree_add()), and
@@ -927,18 +927,17 @@ uint64_t model_check(struct fr_model *m, char *buf, size_t cap)
 	}
 	for (uint64_t si = 0; si < m->geo.nr_spbs; si++) {
 		const struct frp_spb_info *i = &m->spb[si].info;
-		const uint32_t *c = sbc + si * (2 * M_NMT + 1);
 		for (int mt = 0; mt < M_NMT; mt++) {
-			if (i->nr_has[mt] != c[mt])
+			if (i->nr_has[mt] != sbc[si].has[mt])
 				VIOL("spb %llu: nr_has[%d] %u, pageblocks say %u", (unsigned long long)si, mt,
-				     i->nr_has[mt], c[mt]);
-			if (i->nr_label[mt] != c[M_NMT + mt])
+				     i->nr_has[mt], sbc[si].has[mt]);
+			if (i->nr_label[mt] != sbc[si].label[mt])
 				VIOL("spb %llu: nr_label[%d] %u, pageblocks say %u", (unsigned long long)si, mt,
-				     i->nr_label[mt], c[M_NMT + mt]);
+				     i->nr_label[mt], sbc[si].label[mt]);
 		}
-		if (i->nr_free != c[2 * M_NMT])
+		if (i->nr_free != sbc[si].all_free)
 			VIOL("spb %llu: nr_free %u, wholly free pageblocks %u", (unsigned long long)si, i->nr_free,
-			     c[2 * M_NMT]);
+			     sbc[si].all_free);
 	}
 	free(sbc);
 	free(pbfree);

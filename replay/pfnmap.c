@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "pfnmap.h"
 
 /*
@@ -83,7 +84,7 @@ static void *map_aligned(size_t bytes, int prot)
 {
 	char *p = mmap(NULL, bytes + HUGE_ALIGN, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uintptr_t a;
-	size_t head, page = 4096, len = (bytes + page - 1) & ~(page - 1);
+	size_t head, page = (size_t)sysconf(_SC_PAGESIZE), len = (bytes + page - 1) & ~(page - 1);
 
 	if (p == MAP_FAILED)
 		return NULL;
@@ -157,12 +158,17 @@ static void *tbl_grow(void *p, size_t old, size_t new)
 
 #define SMALL_CAP ((size_t)1 << 20)	/* below: double (fewer rehashes); above: 1.25x */
 
-/* The home slots after growing from cap until n entries fit (load <= 0.8):
- * the steps grow_mode() takes. */
+/* The home slots one growth step makes of cap (grow_mode()). */
+static inline size_t next_cap(size_t cap)
+{
+	return cap < SMALL_CAP ? 2 * cap : cap + cap / 4;
+}
+
+/* The home slots after growing from cap until n entries fit (load <= 0.8). */
 static size_t grown_cap(size_t cap, size_t n)
 {
 	while (n * 5 > cap * 4)
-		cap = cap < SMALL_CAP ? 2 * cap : cap + cap / 4;
+		cap = next_cap(cap);
 	return cap;
 }
 
@@ -233,7 +239,7 @@ static inline __attribute__((always_inline)) size_t new_positions(const void *s,
 static inline __attribute__((always_inline)) int grow_mode(struct pfnmap *m, const int wide)
 {
 	size_t sz = slot_size(m), n = m->nslots, nn, e, qs[QBUF];
-	size_t ncap = m->cap < SMALL_CAP ? 2 * m->cap : m->cap + m->cap / 4;	/* as grown_cap() */
+	size_t ncap = next_cap(m->cap);
 	void *s = m->slot;
 
 	if (!wide && ncap > UINT32_MAX)
